@@ -1,0 +1,158 @@
+package dev.graft.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * ResNet with torchvision's structure and parameter names ({@code conv1.weight}, {@code layer1.0.bn1.running_mean},
+ * ..., {@code fc.weight}), so a torchvision state_dict maps onto it by name. The body ends with global average
+ * pooling and flattening; the classifier {@code fc} is the {@link Network}'s head.
+ */
+public final class ResNet {
+    private ResNet() {
+    }
+
+    /** Blocks per stage and whether the stage uses bottlenecks, for depths 18, 34 and 50. */
+    public static Network build(String arch, int numClasses, Layers layers) {
+        int[] blocks;
+        boolean bottleneck;
+        switch (arch) {
+            case "resnet18" -> { blocks = new int[] {2, 2, 2, 2}; bottleneck = false; }
+            case "resnet34" -> { blocks = new int[] {3, 4, 6, 3}; bottleneck = false; }
+            case "resnet50" -> { blocks = new int[] {3, 4, 6, 3}; bottleneck = true; }
+            default -> throw new IllegalArgumentException("unknown ResNet '" + arch + "'");
+        }
+        Body body = new Body(blocks, bottleneck, layers);
+        int features = 512 * (bottleneck ? 4 : 1);
+        Map<String, Parameter> names = new LinkedHashMap<>();
+        ParamNames.collect(body, "", ParamNames.TORCH, names);
+        return new Network(arch, body, names, features, numClasses, "fc", layers);
+    }
+
+    static final class Body extends Module {
+        private final Conv2d conv1;
+        private final BatchNorm bn1;
+        private final Module[] stages = new Module[4];
+
+        Body(int[] blocks, boolean bottleneck, Layers l) {
+            conv1 = add("conv1", l.conv(3, 64, 7, 2, 3, 1, false));
+            bn1 = add("bn1", l.batchNorm(64));
+            int inplanes = 64;
+            int[] planes = {64, 128, 256, 512};
+            for (int s = 0; s < 4; s++) {
+                Seq stage = new Seq();
+                for (int b = 0; b < blocks[s]; b++) {
+                    int stride = (b == 0 && s > 0) ? 2 : 1;
+                    Module block = bottleneck
+                            ? new Bottleneck(inplanes, planes[s], stride, l)
+                            : new BasicBlock(inplanes, planes[s], stride, l);
+                    stage.add(Integer.toString(b), block);
+                    inplanes = planes[s] * (bottleneck ? 4 : 1);
+                }
+                stages[s] = add("layer" + (s + 1), stage);
+            }
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDList x = conv1.forward(ps, inputs, training);
+            x = bn1.forward(ps, x, training);
+            NDArray a = x.singletonOrThrow().getNDArrayInternal().relu();
+            a = a.getNDArrayInternal().maxPool(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false);
+            x = new NDList(a);
+            for (Module stage : stages) {
+                x = stage.forward(ps, x, training);
+            }
+            // AdaptiveAvgPool2d((1, 1)) then flatten
+            return new NDList(x.singletonOrThrow().getNDArrayInternal().globalAvgPool());
+        }
+    }
+
+    static final class BasicBlock extends Module {
+        private final Conv2d conv1;
+        private final BatchNorm bn1;
+        private final Conv2d conv2;
+        private final BatchNorm bn2;
+        private final Seq downsample;
+
+        BasicBlock(int in, int planes, int stride, Layers l) {
+            conv1 = add("conv1", l.conv(in, planes, 3, stride, 1, 1, false));
+            bn1 = add("bn1", l.batchNorm(planes));
+            conv2 = add("conv2", l.conv(planes, planes, 3, 1, 1, 1, false));
+            bn2 = add("bn2", l.batchNorm(planes));
+            downsample = (stride != 1 || in != planes) ? add("downsample", Seq.downsample(in, planes, stride, l)) : null;
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDList out = conv1.forward(ps, inputs, training);
+            out = relu(bn1.forward(ps, out, training));
+            out = bn2.forward(ps, conv2.forward(ps, out, training), training);
+            NDArray identity = downsample == null ? inputs.singletonOrThrow() : downsample.forward(ps, inputs, training).singletonOrThrow();
+            return new NDList(out.singletonOrThrow().add(identity).getNDArrayInternal().relu());
+        }
+    }
+
+    static final class Bottleneck extends Module {
+        private final Conv2d conv1;
+        private final BatchNorm bn1;
+        private final Conv2d conv2;
+        private final BatchNorm bn2;
+        private final Conv2d conv3;
+        private final BatchNorm bn3;
+        private final Seq downsample;
+
+        Bottleneck(int in, int planes, int stride, Layers l) {
+            int out = planes * 4;
+            conv1 = add("conv1", l.conv(in, planes, 1, 1, 0, 1, false));
+            bn1 = add("bn1", l.batchNorm(planes));
+            conv2 = add("conv2", l.conv(planes, planes, 3, stride, 1, 1, false)); // stride on the 3x3, as torchvision
+            bn2 = add("bn2", l.batchNorm(planes));
+            conv3 = add("conv3", l.conv(planes, out, 1, 1, 0, 1, false));
+            bn3 = add("bn3", l.batchNorm(out));
+            downsample = (stride != 1 || in != out) ? add("downsample", Seq.downsample(in, out, stride, l)) : null;
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDList x = relu(bn1.forward(ps, conv1.forward(ps, inputs, training), training));
+            x = relu(bn2.forward(ps, conv2.forward(ps, x, training), training));
+            x = bn3.forward(ps, conv3.forward(ps, x, training), training);
+            NDArray identity = downsample == null ? inputs.singletonOrThrow() : downsample.forward(ps, inputs, training).singletonOrThrow();
+            return new NDList(x.singletonOrThrow().add(identity).getNDArrayInternal().relu());
+        }
+    }
+
+    static NDList relu(NDList x) {
+        return new NDList(x.singletonOrThrow().getNDArrayInternal().relu());
+    }
+
+    /** A sequence of named children, like torch.nn.Sequential. */
+    static final class Seq extends Module {
+        static Seq downsample(int in, int out, int stride, Layers l) {
+            Seq s = new Seq();
+            s.add("0", l.conv(in, out, 1, stride, 0, 1, false));
+            s.add("1", l.batchNorm(out));
+            return s;
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            NDList x = inputs;
+            for (Block b : children.values()) {
+                x = b.forward(ps, x, training);
+            }
+            return x;
+        }
+    }
+}

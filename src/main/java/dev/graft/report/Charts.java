@@ -1,0 +1,53 @@
+package dev.graft.report;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Line charts drawn with XChart and embedded as PNG data URIs, so a report is one self-contained file. */
+public final class Charts {
+    private Charts() {
+    }
+
+    /** One series per entry: name to y values at x = 1, 2, ... (NaN values are left out). */
+    public static String lineChart(String title, String yTitle, Map<String, double[]> series) {
+        XYChart chart = new XYChartBuilder().width(640).height(360).title(title).xAxisTitle("epoch").yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setPlotGridLinesVisible(true);
+        chart.getStyler().setXAxisDecimalPattern("0");
+        boolean any = false;
+        for (Map.Entry<String, double[]> e : series.entrySet()) {
+            Map<Double, Double> points = new LinkedHashMap<>();
+            for (int i = 0; i < e.getValue().length; i++) {
+                if (!Double.isNaN(e.getValue()[i])) {
+                    points.put((double) i + 1, e.getValue()[i]);
+                }
+            }
+            if (points.isEmpty()) {
+                continue;
+            }
+            double[] xs = points.keySet().stream().mapToDouble(Double::doubleValue).toArray();
+            double[] ys = points.values().stream().mapToDouble(Double::doubleValue).toArray();
+            chart.addSeries(e.getKey(), xs, ys).setMarker(SeriesMarkers.CIRCLE);
+            any = true;
+        }
+        if (!any) {
+            chart.addSeries("no data", new double[] {1}, new double[] {0});
+        }
+        try {
+            byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+            return "data:image/png;base64," + Base64.getEncoder().encodeToString(png);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

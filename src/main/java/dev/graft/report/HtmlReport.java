@@ -1,0 +1,213 @@
+package dev.graft.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.graft.data.BadImageException;
+import dev.graft.data.ImageDecoder;
+import dev.graft.data.ImageFolder;
+import dev.graft.data.Preprocessing;
+import dev.graft.data.Resample;
+import dev.graft.data.RgbImage;
+import dev.graft.data.Transforms;
+import dev.graft.train.EpochMetrics;
+import dev.graft.train.Evaluation;
+import dev.graft.train.FineTuning;
+import dev.graft.train.RunConfig;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * report.html for a training run, self-contained (charts and thumbnails are embedded), opening from disk:
+ * curves per epoch, confusion matrix, the test images it got wrong, counts per class, skipped files, the resolved
+ * configuration and timing.
+ */
+public final class HtmlReport {
+    static final int GALLERY_MAX = 48;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).findAndRegisterModules();
+
+    private HtmlReport() {
+    }
+
+    public static String forRun(FineTuning.Result r, RunConfig cfg) {
+        StringBuilder h = new StringBuilder();
+        String title = "graft: " + cfg.recipe().mode().label() + " " + r.backbone().architectureName() + " on " + cfg.data().getFileName();
+        h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(Html.esc(title)).append("</title>")
+                .append(Html.STYLE).append("</head><body>");
+        h.append("<h1>").append(Html.esc(title)).append("</h1>");
+        h.append(String.format(Locale.ROOT, "<p class=\"big\">test accuracy %s</p>", fmt(r.testAcc())));
+        h.append("<p>").append(r.classes().size()).append(" classes, ").append(r.train().size()).append(" training images")
+                .append(r.validation() != null ? ", " + r.validation().size() + " validation" : "")
+                .append(", ").append(r.test() == null ? 0 : r.test().size()).append(" test images; ")
+                .append(r.history().size()).append(" epoch(s) in ").append(Html.esc(seconds(r.seconds()))).append(".</p>");
+        if (r.zeroShot() != null) {
+            h.append("<p>Source model zero-shot accuracy on the test set: ").append(Html.esc(r.zeroShot())).append("</p>");
+        }
+        h.append("<h2>Curves</h2><div class=\"charts\">").append(curves(r.history())).append("</div>");
+        if (r.testEval() != null) {
+            h.append("<h2>Confusion matrix (test)</h2>").append(confusion(r.testEval(), r.classes()));
+            h.append("<h2>Misclassified test images</h2>").append(gallery(r.testEval(), r.test(), r.classes(), r.preprocessing()));
+        }
+        h.append("<h2>Images per class</h2>").append(counts(r));
+        h.append("<h2>Skipped images</h2>");
+        var skipped = r.badImages().list();
+        if (skipped.isEmpty()) {
+            h.append("<p>None: every image was read.</p>");
+        } else {
+            h.append("<p class=\"warn\">").append(skipped.size()).append(" file(s) could not be used and were skipped.</p><table><tr><th class=l>file</th><th class=l>reason</th></tr>");
+            for (var e : skipped) {
+                h.append("<tr><td class=l>").append(Html.esc(e.getKey())).append("</td><td class=l>").append(Html.esc(e.getValue())).append("</td></tr>");
+            }
+            h.append("</table>");
+        }
+        h.append("<h2>Timing</h2>").append(timing(r.history()));
+        h.append("<h2>Configuration</h2><p>").append(Html.esc(cfg.recipe().describe())).append("</p><p>Head: ")
+                .append(Html.esc(r.headInit())).append("</p><p>Preprocessing: ").append(Html.esc(r.preprocessing().describe()))
+                .append("</p><pre>").append(Html.esc(json(cfg))).append("</pre>");
+        h.append("</body></html>\n");
+        return h.toString();
+    }
+
+    static String curves(List<EpochMetrics> history) {
+        Map<String, double[]> loss = new LinkedHashMap<>();
+        loss.put("train loss", history.stream().mapToDouble(EpochMetrics::trainLoss).toArray());
+        loss.put("validation loss", history.stream().mapToDouble(EpochMetrics::valLoss).toArray());
+        Map<String, double[]> acc = new LinkedHashMap<>();
+        acc.put("train acc", history.stream().mapToDouble(EpochMetrics::trainAcc).toArray());
+        acc.put("validation acc", history.stream().mapToDouble(EpochMetrics::valAcc).toArray());
+        acc.put("test acc", history.stream().mapToDouble(EpochMetrics::testAcc).toArray());
+        return "<img alt=\"loss per epoch\" src=\"" + Charts.lineChart("Loss", "mean loss per example", loss) + "\">"
+                + "<img alt=\"accuracy per epoch\" src=\"" + Charts.lineChart("Accuracy", "accuracy", acc) + "\">";
+    }
+
+    static String confusion(Evaluation e, List<String> classes) {
+        int[][] m = e.confusion(classes.size());
+        StringBuilder h = new StringBuilder("<table class=\"cm\"><tr><th class=l>true \\ predicted</th>");
+        for (String c : classes) {
+            h.append("<th>").append(Html.esc(c)).append("</th>");
+        }
+        h.append("<th>recall</th></tr>");
+        for (int i = 0; i < classes.size(); i++) {
+            h.append("<tr><th class=l>").append(Html.esc(classes.get(i))).append("</th>");
+            int row = 0;
+            for (int j = 0; j < classes.size(); j++) {
+                row += m[i][j];
+                h.append("<td class=\"").append(i == j ? "diag" : m[i][j] > 0 ? "off" : "").append("\">").append(m[i][j]).append("</td>");
+            }
+            h.append("<td>").append(row == 0 ? "-" : fmt((double) m[i][i] / row)).append("</td></tr>");
+        }
+        return h.append("</table>").toString();
+    }
+
+    static String gallery(Evaluation e, ImageFolder test, List<String> classes, Preprocessing pre) {
+        List<Integer> wrong = new ArrayList<>();
+        for (int i = 0; i < e.size(); i++) {
+            if (e.predictions()[i] != e.labels()[i]) {
+                wrong.add(i);
+            }
+        }
+        if (wrong.isEmpty()) {
+            return "<p>None: every test image was classified correctly.</p>";
+        }
+        // most confident mistakes first
+        wrong.sort((a, b) -> Float.compare(e.probabilities()[b][e.predictions()[b]], e.probabilities()[a][e.predictions()[a]]));
+        StringBuilder h = new StringBuilder("<p>" + wrong.size() + " of " + e.size() + " test images are misclassified"
+                + (wrong.size() > GALLERY_MAX ? "; the " + GALLERY_MAX + " most confident mistakes:" : ":") + "</p><div class=\"gallery\">");
+        ImageDecoder dec = new ImageDecoder();
+        for (int k = 0; k < Math.min(GALLERY_MAX, wrong.size()); k++) {
+            int i = wrong.get(k);
+            Path file = test.samples().get(e.samples()[i]).path();
+            String src = thumbnail(dec, file, pre);
+            h.append("<div class=\"card\">");
+            if (src != null) {
+                h.append("<img alt=\"").append(Html.esc(file.getFileName())).append("\" src=\"").append(src).append("\">");
+            }
+            h.append("<div>").append(Html.esc(file.getFileName())).append("</div><div>true: <b>").append(Html.esc(classes.get(e.labels()[i])))
+                    .append("</b></div><div>predicted: <b>").append(Html.esc(classes.get(e.predictions()[i]))).append("</b> (")
+                    .append(String.format(Locale.ROOT, "%.0f%%", 100 * e.probabilities()[i][e.predictions()[i]])).append(")</div></div>");
+        }
+        return h.append("</div>").toString();
+    }
+
+    /** The image as the model saw it at test time, as a small JPEG data URI. */
+    static String thumbnail(ImageDecoder dec, Path file, Preprocessing pre) {
+        try {
+            RgbImage img = Transforms.resizeCenterCrop(dec.decode(file), pre);
+            img = Resample.resize(img, 160, 160);
+            BufferedImage bi = new BufferedImage(img.width(), img.height(), BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < img.height(); y++) {
+                for (int x = 0; x < img.width(); x++) {
+                    bi.setRGB(x, y, (img.get(x, y, 0) << 16) | (img.get(x, y, 1) << 8) | img.get(x, y, 2));
+                }
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ImageIO.write(bi, "jpg", out);
+            return "data:image/jpeg;base64," + Base64.getEncoder().encodeToString(out.toByteArray());
+        } catch (BadImageException | IOException e) {
+            return null;
+        }
+    }
+
+    static String counts(FineTuning.Result r) {
+        int[] train = r.train().countPerClass();
+        int[] val = r.validation() == null ? null : r.validation().countPerClass();
+        int[] test = r.test() == null ? null : r.test().countPerClass();
+        StringBuilder h = new StringBuilder("<table><tr><th class=l>class</th><th>train</th>");
+        if (val != null) {
+            h.append("<th>validation</th>");
+        }
+        h.append("<th>test</th></tr>");
+        int min = Integer.MAX_VALUE;
+        int max = 0;
+        for (int c = 0; c < r.classes().size(); c++) {
+            min = Math.min(min, train[c]);
+            max = Math.max(max, train[c]);
+            h.append("<tr><td class=l>").append(Html.esc(r.classes().get(c))).append("</td><td>").append(train[c]).append("</td>");
+            if (val != null) {
+                h.append("<td>").append(val[c]).append("</td>");
+            }
+            h.append("<td>").append(test == null ? "-" : test[c]).append("</td></tr>");
+        }
+        h.append("</table>");
+        if (min > 0 && max > 3L * min || min == 0) {
+            h.append("<p class=\"warn\">The training classes are imbalanced beyond 1:3 (smallest ").append(min).append(", largest ")
+                    .append(max).append(" images): accuracy can hide a class the model ignores; look at the confusion matrix.</p>");
+        }
+        return h.toString();
+    }
+
+    static String timing(List<EpochMetrics> history) {
+        StringBuilder h = new StringBuilder("<table><tr><th>epoch</th><th>seconds</th><th>train examples/s</th><th>waiting for data (s)</th><th>test examples/s</th><th>lr</th></tr>");
+        for (EpochMetrics m : history) {
+            h.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%s</td><td>%.3g</td></tr>",
+                    m.epoch(), m.seconds(), m.examplesPerSec(), m.dataWaitSeconds(),
+                    Double.isNaN(m.testExamplesPerSec()) ? "-" : String.format(Locale.ROOT, "%.1f", m.testExamplesPerSec()), m.lr()));
+        }
+        return h.append("</table>").toString();
+    }
+
+    static String json(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            return String.valueOf(o);
+        }
+    }
+
+    static String fmt(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    static String seconds(double s) {
+        return s >= 120 ? String.format(Locale.ROOT, "%.1f min", s / 60) : String.format(Locale.ROOT, "%.0f s", s);
+    }
+}

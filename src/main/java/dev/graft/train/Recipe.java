@@ -1,0 +1,155 @@
+package dev.graft.train;
+
+import java.util.Locale;
+
+/**
+ * Everything the trainer needs to know, as one immutable value whose fields are the book's knobs. It is printed
+ * at start and saved with the model.
+ *
+ * @param name           "book" (the book's fixed numbers), "auto" (adapted to the data size) or "custom"
+ * @param mode           finetune, scratch, frozen or probe
+ * @param epochs         passes over the training set
+ * @param batchSize      examples per optimizer step
+ * @param lr             learning rate of the copied layers (of every layer for scratch)
+ * @param headLrMult     the new output layer learns at lr x this (the book's param_group, 10)
+ * @param weightDecay    L2 penalty added to every gradient, as torch.optim.SGD(weight_decay=...)
+ * @param momentum       SGD momentum (0 in the book)
+ * @param lossReduction  SUM: per-example losses summed before backward, as the book's train_batch_ch13;
+ *                       MEAN: averaged (then the same lr steps batchSize times smaller)
+ * @param schedule       constant, or cosine decay to 0 over all steps
+ * @param warmupSteps    linear warm-up steps before the schedule
+ * @param augment        the book's train_augs (RandomResizedCrop + flip); false: the test transform
+ * @param validation     fraction of train carved out to pick the best epoch (0: none, the book's way)
+ * @param headInit       xavier (the book) or source-class (rows copied from the source classifier)
+ * @param seed           drives the head init, data order, crops and dropout
+ */
+public record Recipe(
+        String name,
+        Mode mode,
+        int epochs,
+        int batchSize,
+        double lr,
+        double headLrMult,
+        double weightDecay,
+        double momentum,
+        Reduction lossReduction,
+        Schedule schedule,
+        int warmupSteps,
+        boolean augment,
+        double validation,
+        HeadInit headInit,
+        long seed) {
+
+    public enum Mode {
+        FINETUNE, SCRATCH, FROZEN, PROBE;
+
+        public static Mode parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT).replace('_', '-')) {
+                case "finetune", "fine-tune" -> FINETUNE;
+                case "scratch" -> SCRATCH;
+                case "frozen", "freeze" -> FROZEN;
+                case "probe", "linear-probe" -> PROBE;
+                default -> throw new IllegalArgumentException("unknown mode '" + s + "' (finetune, scratch, frozen, probe)");
+            };
+        }
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public enum Reduction { SUM, MEAN }
+
+    public enum Schedule { CONSTANT, COSINE }
+
+    public enum HeadInit {
+        XAVIER, SOURCE_CLASS;
+
+        public static HeadInit parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT).replace('_', '-')) {
+                case "xavier" -> XAVIER;
+                case "source-class", "source" -> SOURCE_CLASS;
+                default -> throw new IllegalArgumentException("unknown head init '" + s + "' (xavier, source-class)");
+            };
+        }
+    }
+
+    public Recipe {
+        if (epochs < 1 || batchSize < 1) {
+            throw new IllegalArgumentException("epochs and batch size must be at least 1");
+        }
+        if (!(lr > 0) || headLrMult <= 0 || weightDecay < 0 || momentum < 0 || momentum >= 1) {
+            throw new IllegalArgumentException("need lr > 0, head-lr-mult > 0, weight-decay >= 0, 0 <= momentum < 1");
+        }
+        if (validation < 0 || validation >= 1) {
+            throw new IllegalArgumentException("validation fraction must be in [0, 1)");
+        }
+    }
+
+    /**
+     * The book's recipe: SGD, batch 128, 5 epochs, weight decay 0.001, no momentum, summed loss; fine-tuning at
+     * lr 5e-5 with the head at 10x, from scratch at lr 5e-4 with one group.
+     */
+    public static Recipe book(Mode mode, long seed) {
+        boolean scratch = mode == Mode.SCRATCH;
+        return new Recipe("book", mode, 5, 128, scratch ? 5e-4 : 5e-5, scratch ? 1 : 10, 1e-3, 0,
+                Reduction.SUM, Schedule.CONSTANT, 0, mode != Mode.PROBE, 0, HeadInit.XAVIER, seed);
+    }
+
+    /**
+     * Adapts the book's recipe to the data size. The book's fixed 5 epochs x batch 128 give a 1,000-image set
+     * 40 optimizer steps and a 200-image set 10, too few to move the head far from its random start. Auto aims
+     * for about 150 steps with a smaller batch on small sets, adds momentum 0.9 (which multiplies the effective
+     * step by 10, so the summed-loss lr is divided by 10 too), a short warm-up and cosine decay, and keeps a
+     * validation split to pick the best epoch.
+     */
+    public static Recipe auto(Mode mode, int trainSize, long seed) {
+        int batch = trainSize >= 2000 ? 64 : 32;
+        int stepsPerEpoch = Math.max(1, (int) Math.ceil(trainSize * 0.9 / batch));
+        int epochs = Math.max(5, Math.min(30, (int) Math.ceil(150.0 / stepsPerEpoch)));
+        double lr = switch (mode) {
+            case SCRATCH -> 1e-3;
+            default -> 5e-5 * 128 / batch / 10 * 2; // the book's per-example step, x2, with momentum's 10x
+        };
+        return new Recipe("auto", mode, epochs, batch, lr, mode == Mode.SCRATCH ? 1 : 10, 1e-3, 0.9,
+                Reduction.SUM, Schedule.COSINE, Math.min(stepsPerEpoch, 20), mode != Mode.PROBE,
+                trainSize >= 40 ? 0.1 : 0, HeadInit.XAVIER, seed);
+    }
+
+    public Recipe withMode(Mode m) {
+        return new Recipe(name, m, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
+                warmupSteps, augment, validation, headInit, seed);
+    }
+
+    public Recipe withEpochs(int e) {
+        return new Recipe(name, mode, e, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
+                warmupSteps, augment, validation, headInit, seed);
+    }
+
+    public Recipe withSeed(long s) {
+        return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
+                warmupSteps, augment, validation, headInit, s);
+    }
+
+    public Recipe withHeadInit(HeadInit h) {
+        return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
+                warmupSteps, augment, validation, h, seed);
+    }
+
+    /** The learning rate of a mean-reduced loss that takes the same steps (lr x batch for summed losses). */
+    public double meanLossLr() {
+        return lossReduction == Reduction.SUM ? lr * batchSize : lr;
+    }
+
+    /** One line per knob, for the start of a run. */
+    public String describe() {
+        return String.format(Locale.ROOT,
+                "recipe %s: mode=%s epochs=%d batch=%d lr=%.3g (head x%.3g) loss=%s%s weight_decay=%.3g momentum=%.3g "
+                        + "schedule=%s%s augment=%s validation=%.2f head_init=%s seed=%d",
+                name, mode.label(), epochs, batchSize, lr, headLrMult, lossReduction.name().toLowerCase(Locale.ROOT),
+                lossReduction == Reduction.SUM ? String.format(Locale.ROOT, " (= mean-loss lr %.3g)", meanLossLr()) : "",
+                weightDecay, momentum, schedule.name().toLowerCase(Locale.ROOT),
+                warmupSteps > 0 ? " warmup=" + warmupSteps : "", augment, validation,
+                headInit.name().toLowerCase(Locale.ROOT).replace('_', '-'), seed);
+    }
+}

@@ -1,0 +1,63 @@
+package dev.graft.weights;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+
+/** An expected digest: algorithm ("SHA-256", "SHA-1") and a hex prefix (torchvision pins 8 hex digits). */
+public record Checksum(String algorithm, String hexPrefix) {
+    public Checksum {
+        hexPrefix = hexPrefix.toLowerCase(Locale.ROOT);
+    }
+
+    public static Checksum sha256(String prefix) {
+        return new Checksum("SHA-256", prefix);
+    }
+
+    public static Checksum sha1(String hex) {
+        return new Checksum("SHA-1", hex);
+    }
+
+    public boolean matches(String hex) {
+        return hex.toLowerCase(Locale.ROOT).startsWith(hexPrefix);
+    }
+
+    public MessageDigest newDigest() {
+        try {
+            return MessageDigest.getInstance(algorithm);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String of(Path file) throws IOException {
+        return digest(file, algorithm);
+    }
+
+    public static String digest(Path file, String algorithm) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance(algorithm);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    @Override
+    public String toString() {
+        return algorithm.toLowerCase(Locale.ROOT).replace("-", "") + ":" + hexPrefix;
+    }
+}
