@@ -55,6 +55,11 @@ final class Runs {
      */
     static FineTuning.Result train(RunConfig cfg, Path out, boolean resume, PrintStream console, boolean progressBar,
                                    List<TrainingListener> extra) throws IOException {
+        return train(cfg, out, resume, console, progressBar, extra, true);
+    }
+
+    static FineTuning.Result train(RunConfig cfg, Path out, boolean resume, PrintStream console, boolean progressBar,
+                                   List<TrainingListener> extra, boolean saveModel) throws IOException {
         Files.createDirectories(out);
         Checkpoint.State state = null;
         Path ckpt = out.resolve(CHECKPOINT);
@@ -74,14 +79,17 @@ final class Runs {
         try (NDManager m = Torch.newManager()) {
             r = FineTuning.run(cfg, new Downloader(Downloader.defaultCache(), console::println, progressBar), m,
                     options(cfg, out, console), listeners, state);
-            Bundle.save(out, r, cfg);
+            if (saveModel) {
+                Bundle.save(out, r, cfg);
+            }
+            Files.deleteIfExists(ckpt);
             MetricsJson.write(out.resolve("metrics.json"), r, cfg);
             Reports.write(out, r, cfg);
         }
         console.printf(Locale.ROOT, "%s: test accuracy %.4f after %d epoch(s), %s; %d image(s) skipped%s%n", cfg.recipe().mode().label(),
                 r.testAcc(), r.history().size(), Console.human(r.seconds()), r.badImages().count(),
                 r.zeroShot() != null ? "; source model zero-shot: " + r.zeroShot() : "");
-        console.println("model, metrics.json and report.html written to " + out);
+        console.println((saveModel ? "model, " : "") + "metrics.json and report.html written to " + out);
         return r;
     }
 

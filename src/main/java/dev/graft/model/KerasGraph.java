@@ -322,7 +322,7 @@ public final class KerasGraph {
                     boolean center = c.path("center").asBoolean(true);
                     boolean scale = c.path("scale").asBoolean(true);
                     float eps = (float) c.path("epsilon").asDouble(1e-3);
-                    float momentum = (float) (1 - c.path("momentum").asDouble(0.99));
+                    float momentum = (float) (1 - c.path("momentum").asDouble(0.99)); // Keras's 0.99 is torch's 0.01
                     BatchNorm bn = add(n, layers.batchNorm((int) s0[0], eps, momentum, center, scale));
                     if (scale) {
                         names.put(n + "/gamma", bn.getParameters().get("gamma"));
@@ -534,7 +534,7 @@ public final class KerasGraph {
         return switch (act) {
             case "linear" -> x;
             case "relu" -> Activation.relu(x);
-            case "relu6" -> Activation.relu(x).minimum(6f);
+            case "relu6" -> x.clip(0f, 6f); // one op (hardtanh), so backward keeps one tensor, not two
             case "softmax" -> x.softmax(1);
             case "sigmoid" -> Activation.sigmoid(x);
             case "tanh" -> Activation.tanh(x);

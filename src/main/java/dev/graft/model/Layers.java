@@ -11,9 +11,19 @@ import ai.djl.nn.norm.BatchNorm;
 /** Leaf layers, created with their parameters allocated from the known input channel count. */
 public final class Layers {
     private final NDManager manager;
+    private final Float batchNormMomentum;
 
     public Layers(NDManager manager) {
+        this(manager, null);
+    }
+
+    /**
+     * @param batchNormMomentum overrides every BatchNorm's momentum (PyTorch's sense); null keeps each
+     *                          architecture's own (torchvision 0.1, Keras 0.01)
+     */
+    public Layers(NDManager manager, Float batchNormMomentum) {
         this.manager = manager;
+        this.batchNormMomentum = batchNormMomentum;
     }
 
     public NDManager manager() {
@@ -38,9 +48,10 @@ public final class Layers {
 
     /** BatchNorm over channels; {@code momentum} in PyTorch's sense (weight of the new batch statistic). */
     public BatchNorm batchNorm(int channels, float eps, float momentum, boolean center, boolean scale) {
+        float m = batchNormMomentum != null ? batchNormMomentum : momentum;
         BatchNorm bn = BatchNorm.builder()
                 .optEpsilon(eps)
-                .optMomentum(1f - momentum) // DJL uses MXNet's convention and converts back for PyTorch
+                .optMomentum(1f - m) // DJL uses MXNet's convention and converts back for PyTorch
                 .optCenter(center)
                 .optScale(scale)
                 .build();

@@ -3,6 +3,7 @@ package dev.graft.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -13,8 +14,6 @@ import ai.djl.util.PairList;
 import dev.graft.weights.StateDict;
 import dev.graft.weights.TensorData;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -228,9 +227,10 @@ public final class Network extends Module {
         if (a.getDataType() != DataType.FLOAT32 || a.size() != values.length) {
             throw new IllegalArgumentException("cannot set " + p.getName() + " " + a.getShape() + " from " + values.length + " values");
         }
-        ByteBuffer buf = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder());
-        buf.asFloatBuffer().put(values);
-        a.set(buf);
+        // copied inside the engine: the parameter never aliases Java memory
+        try (NDArray src = a.getManager().create(values, a.getShape())) {
+            a.set(new NDIndex(":"), src);
+        }
     }
 
     private static String abbreviate(List<String> keys) {

@@ -24,6 +24,7 @@ public final class Charts {
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setPlotGridLinesVisible(true);
         chart.getStyler().setXAxisDecimalPattern("0");
+        chart.getStyler().setYAxisDecimalPattern("0.###");
         boolean any = false;
         for (Map.Entry<String, double[]> e : series.entrySet()) {
             Map<Double, Double> points = new LinkedHashMap<>();

@@ -31,7 +31,7 @@ final class Html {
             .warn{background:#fff4d6;border:1px solid #e6c35c;padding:.5em .8em;border-radius:4px}
             .gallery{display:flex;flex-wrap:wrap;gap:10px} .card{width:170px;font-size:.8em;border:1px solid #ddd;border-radius:4px;padding:4px}
             .card img{width:160px;height:160px;object-fit:cover;display:block;margin:auto}
-            .charts img{max-width:100%} pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}
+            .charts{display:flex;flex-wrap:wrap;gap:12px} .charts img{max-width:100%} pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}
             .big{font-size:1.4em;font-weight:600}
             </style>
             """;

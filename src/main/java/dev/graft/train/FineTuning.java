@@ -96,7 +96,8 @@ public final class FineTuning {
         Preprocessing pre = preprocessing(cfg, spec);
         boolean needWeights = recipe.mode() != Recipe.Mode.SCRATCH;
         Backbone backbone = Backbone.load(spec, cfg.weights(), downloader, needWeights, pre, log);
-        Network net = backbone.newNetwork(classes.size(), new Layers(manager));
+        Network net = backbone.newNetwork(classes.size(), new Layers(manager,
+                recipe.bnMomentum() == null ? null : recipe.bnMomentum().floatValue()));
         String headInit;
         if (recipe.mode() == Recipe.Mode.SCRATCH) {
             backbone.initScratch(net, recipe.seed());

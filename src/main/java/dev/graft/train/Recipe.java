@@ -21,6 +21,9 @@ import java.util.Locale;
  * @param augment        the book's train_augs (RandomResizedCrop + flip); false: the test transform
  * @param validation     fraction of train carved out to pick the best epoch (0: none, the book's way)
  * @param headInit       xavier (the book) or source-class (rows copied from the source classifier)
+ * @param bnMomentum     BatchNorm running-statistics momentum in PyTorch's sense (0.1: each batch moves them 10%);
+ *                       null keeps the source framework's (Keras: 0.01, too slow to follow a new domain in a few
+ *                       dozen steps, which leaves fine-tuned Keras models evaluating with stale statistics)
  * @param seed           drives the head init, data order, crops and dropout
  */
 public record Recipe(
@@ -38,6 +41,7 @@ public record Recipe(
         boolean augment,
         double validation,
         HeadInit headInit,
+        Double bnMomentum,
         long seed) {
 
     public enum Mode {
@@ -57,6 +61,9 @@ public record Recipe(
             return name().toLowerCase(Locale.ROOT);
         }
     }
+
+    /** PyTorch's BatchNorm default, which the book's recipe trains with. */
+    public static final double TORCH_BN_MOMENTUM = 0.1;
 
     public enum Reduction { SUM, MEAN }
 
@@ -81,6 +88,9 @@ public record Recipe(
         if (!(lr > 0) || headLrMult <= 0 || weightDecay < 0 || momentum < 0 || momentum >= 1) {
             throw new IllegalArgumentException("need lr > 0, head-lr-mult > 0, weight-decay >= 0, 0 <= momentum < 1");
         }
+        if (bnMomentum != null && (bnMomentum <= 0 || bnMomentum > 1)) {
+            throw new IllegalArgumentException("BatchNorm momentum must be in (0, 1]");
+        }
         if (validation < 0 || validation >= 1) {
             throw new IllegalArgumentException("validation fraction must be in [0, 1)");
         }
@@ -93,7 +103,7 @@ public record Recipe(
     public static Recipe book(Mode mode, long seed) {
         boolean scratch = mode == Mode.SCRATCH;
         return new Recipe("book", mode, 5, 128, scratch ? 5e-4 : 5e-5, scratch ? 1 : 10, 1e-3, 0,
-                Reduction.SUM, Schedule.CONSTANT, 0, mode != Mode.PROBE, 0, HeadInit.XAVIER, seed);
+                Reduction.SUM, Schedule.CONSTANT, 0, mode != Mode.PROBE, 0, HeadInit.XAVIER, TORCH_BN_MOMENTUM, seed);
     }
 
     /**
@@ -113,27 +123,27 @@ public record Recipe(
         };
         return new Recipe("auto", mode, epochs, batch, lr, mode == Mode.SCRATCH ? 1 : 10, 1e-3, 0.9,
                 Reduction.SUM, Schedule.COSINE, Math.min(stepsPerEpoch, 20), mode != Mode.PROBE,
-                trainSize >= 40 ? 0.1 : 0, HeadInit.XAVIER, seed);
+                trainSize >= 40 ? 0.1 : 0, HeadInit.XAVIER, TORCH_BN_MOMENTUM, seed);
     }
 
     public Recipe withMode(Mode m) {
         return new Recipe(name, m, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, validation, headInit, seed);
+                warmupSteps, augment, validation, headInit, bnMomentum, seed);
     }
 
     public Recipe withEpochs(int e) {
         return new Recipe(name, mode, e, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, validation, headInit, seed);
+                warmupSteps, augment, validation, headInit, bnMomentum, seed);
     }
 
     public Recipe withSeed(long s) {
         return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, validation, headInit, s);
+                warmupSteps, augment, validation, headInit, bnMomentum, s);
     }
 
     public Recipe withHeadInit(HeadInit h) {
         return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, validation, h, seed);
+                warmupSteps, augment, validation, h, bnMomentum, seed);
     }
 
     /** The learning rate of a mean-reduced loss that takes the same steps (lr x batch for summed losses). */
@@ -145,11 +155,11 @@ public record Recipe(
     public String describe() {
         return String.format(Locale.ROOT,
                 "recipe %s: mode=%s epochs=%d batch=%d lr=%.3g (head x%.3g) loss=%s%s weight_decay=%.3g momentum=%.3g "
-                        + "schedule=%s%s augment=%s validation=%.2f head_init=%s seed=%d",
+                        + "schedule=%s%s augment=%s validation=%.2f head_init=%s bn_momentum=%s seed=%d",
                 name, mode.label(), epochs, batchSize, lr, headLrMult, lossReduction.name().toLowerCase(Locale.ROOT),
                 lossReduction == Reduction.SUM ? String.format(Locale.ROOT, " (= mean-loss lr %.3g)", meanLossLr()) : "",
                 weightDecay, momentum, schedule.name().toLowerCase(Locale.ROOT),
                 warmupSteps > 0 ? " warmup=" + warmupSteps : "", augment, validation,
-                headInit.name().toLowerCase(Locale.ROOT).replace('_', '-'), seed);
+                headInit.name().toLowerCase(Locale.ROOT).replace('_', '-'), bnMomentum == null ? "source" : bnMomentum, seed);
     }
 }

@@ -93,6 +93,11 @@ public final class Trainer {
         return stopRequested;
     }
 
+    /** Clears a stop request (for embedding code that runs several trainings in one process). */
+    public static void clearStopRequest() {
+        stopRequested = false;
+    }
+
     public Network network() {
         return net;
     }

@@ -43,7 +43,7 @@ public final class Downloader {
     }
 
     public static Path defaultCache() {
-        String home = System.getenv("GRAFT_HOME");
+        String home = System.getProperty("graft.home", System.getenv("GRAFT_HOME"));
         if (home != null && !home.isBlank()) {
             return Path.of(home);
         }
@@ -51,7 +51,7 @@ public final class Downloader {
     }
 
     public static boolean offline() {
-        String v = System.getenv("GRAFT_OFFLINE");
+        String v = System.getProperty("graft.offline", System.getenv("GRAFT_OFFLINE"));
         return v != null && (v.equals("1") || v.equalsIgnoreCase("true"));
     }
 

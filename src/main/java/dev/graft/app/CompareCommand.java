@@ -1,0 +1,153 @@
+package dev.graft.app;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.model.Torch;
+import dev.graft.report.CompareReport;
+import dev.graft.train.EpochMetrics;
+import dev.graft.train.FineTuning;
+import dev.graft.train.Recipe;
+import dev.graft.train.RunConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * Runs several modes on the same data in the same order, over several seeds, and prints one table: per mode the
+ * final train loss, train accuracy and test accuracy as mean +- std over seeds, examples/sec and wall time.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Compare finetune / scratch / frozen / source-class / probe on the same data, over seeds.")
+final class CompareCommand implements Callable<Integer> {
+    @Mixin
+    DataOptions data;
+
+    @Mixin
+    RecipeOptions recipe;
+
+    @Option(names = "--modes", split = ",", defaultValue = "finetune,scratch,frozen,source-class,probe",
+            description = "modes to run; source-class is finetune with the head started from the source classifier. Default: ${DEFAULT-VALUE}")
+    List<String> modes;
+
+    @Option(names = "--seeds", split = ",", defaultValue = "1", description = "seeds; each mode runs once per seed. Default: ${DEFAULT-VALUE}")
+    List<Long> seeds;
+
+    @Option(names = "--out", defaultValue = "runs/compare", description = "output folder: compare.json, compare.html, one sub-folder per run")
+    Path out;
+
+    @Option(names = "--save-models", description = "also write a model bundle for every run")
+    boolean saveModels;
+
+    /** One run's outcome. */
+    record Run(String mode, long seed, double trainLoss, double trainAcc, double testAcc, double examplesPerSec, double seconds,
+               List<EpochMetrics> history) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (data.data == null) {
+            throw new IllegalArgumentException("--data DIR is required");
+        }
+        Torch.threads(data.threads);
+        Runs.installInterruptHandler(System.out);
+        Files.createDirectories(out);
+        Map<String, List<Run>> byMode = new LinkedHashMap<>();
+        for (String mode : modes) {
+            boolean sourceClass = mode.equalsIgnoreCase("source-class");
+            for (long seed : seeds) {
+                recipe.mode = sourceClass ? "finetune" : mode;
+                recipe.seed = seed;
+                String savedInit = recipe.headInit;
+                if (sourceClass) {
+                    recipe.headInit = "source-class";
+                }
+                RunConfig cfg = TrainCommand.config(data, recipe, 0);
+                recipe.headInit = savedInit;
+                System.out.println("\n== " + mode + ", seed " + seed + " ==");
+                FineTuning.Result r = Runs.train(cfg, out.resolve(mode + "-seed" + seed), false, System.out, Runs.interactive(),
+                        List.of(), saveModels);
+                EpochMetrics last = r.history().get(r.history().size() - 1);
+                double rate = r.history().stream().mapToDouble(EpochMetrics::examplesPerSec).average().orElse(Double.NaN);
+                byMode.computeIfAbsent(mode, k -> new ArrayList<>()).add(new Run(mode, seed, last.trainLoss(), last.trainAcc(),
+                        r.testAcc(), rate, r.seconds(), r.history()));
+            }
+        }
+        List<String[]> rows = new ArrayList<>();
+        ObjectNode root = Runs.JSON.createObjectNode();
+        root.put("data", data.data.toString());
+        root.put("model", data.model);
+        root.put("recipe", recipe.recipe);
+        root.set("seeds", Runs.JSON.valueToTree(seeds));
+        ArrayNode list = root.putArray("modes");
+        for (Map.Entry<String, List<Run>> e : byMode.entrySet()) {
+            List<Run> runs = e.getValue();
+            double[] acc = runs.stream().mapToDouble(Run::testAcc).toArray();
+            ObjectNode n = list.addObject();
+            n.put("mode", e.getKey());
+            n.put("test_acc", mean(acc));
+            n.put("test_acc_std", std(acc));
+            n.put("train_loss", mean(runs.stream().mapToDouble(Run::trainLoss).toArray()));
+            n.put("train_acc", mean(runs.stream().mapToDouble(Run::trainAcc).toArray()));
+            n.put("examples_per_sec", mean(runs.stream().mapToDouble(Run::examplesPerSec).toArray()));
+            n.put("wall_seconds", mean(runs.stream().mapToDouble(Run::seconds).toArray()));
+            ArrayNode per = n.putArray("seeds");
+            for (Run r : runs) {
+                per.addObject().put("seed", r.seed()).put("test_acc", r.testAcc()).put("train_loss", r.trainLoss())
+                        .put("train_acc", r.trainAcc()).put("examples_per_sec", r.examplesPerSec()).put("wall_seconds", r.seconds());
+            }
+            rows.add(new String[] {e.getKey(), pm(runs.stream().mapToDouble(Run::trainLoss).toArray(), 3),
+                    pm(runs.stream().mapToDouble(Run::trainAcc).toArray(), 3), pm(acc, 3),
+                    String.format(Locale.ROOT, "%.1f", mean(runs.stream().mapToDouble(Run::examplesPerSec).toArray())),
+                    Console.human(mean(runs.stream().mapToDouble(Run::seconds).toArray()))});
+        }
+        Runs.JSON.writeValue(out.resolve("compare.json").toFile(), root);
+        String table = Table.render(new String[] {"mode", "train loss", "train acc", "test acc", "examples/sec", "time/run"}, rows);
+        Map<String, List<List<EpochMetrics>>> histories = new LinkedHashMap<>();
+        byMode.forEach((k, v) -> histories.put(k, v.stream().map(Run::history).toList()));
+        Files.writeString(out.resolve("compare.html"), CompareReport.render(data.data + " (" + data.model + ", recipe " + recipe.recipe + ")",
+                table, histories), StandardCharsets.UTF_8);
+        System.out.println("\n" + table);
+        System.out.println("seeds " + seeds + "; mean +- std over seeds; compare.json and compare.html written to " + out);
+        return 0;
+    }
+
+    static double mean(double[] v) {
+        double s = 0;
+        int n = 0;
+        for (double x : v) {
+            if (!Double.isNaN(x)) {
+                s += x;
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : s / n;
+    }
+
+    static double std(double[] v) {
+        double m = mean(v);
+        double s = 0;
+        int n = 0;
+        for (double x : v) {
+            if (!Double.isNaN(x)) {
+                s += (x - m) * (x - m);
+                n++;
+            }
+        }
+        return n < 2 ? 0 : Math.sqrt(s / (n - 1));
+    }
+
+    static String pm(double[] v, int digits) {
+        String f = "%." + digits + "f";
+        return v.length > 1 ? String.format(Locale.ROOT, f + " ± " + f, mean(v), std(v)) : String.format(Locale.ROOT, f, mean(v));
+    }
+}

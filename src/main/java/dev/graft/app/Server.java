@@ -1,0 +1,167 @@
+package dev.graft.app;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.data.BadImageException;
+import dev.graft.data.RgbImage;
+import io.javalin.Javalin;
+import io.javalin.config.SizeUnit;
+import io.javalin.http.Context;
+import io.javalin.http.UploadedFile;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * HTTP service around a {@link Classifier}: {@code POST /predict} (raw image body or multipart field "image"/"file")
+ * returns the top-k as JSON, {@code GET /} is a page to pick or drop an image, {@code GET /health} says it is up.
+ * Request size, decoded pixels and concurrent predictions are limited; a bad upload gets a 4xx with a message.
+ */
+public final class Server implements AutoCloseable {
+    /** Limits: request bytes, concurrent predictions, and how long a request waits for a free slot. */
+    public record Limits(long maxBytes, int maxConcurrent, long queueMillis, int topK) {
+        public static Limits defaults() {
+            return new Limits(20L << 20, Math.max(1, Runtime.getRuntime().availableProcessors()), 10_000, 5);
+        }
+    }
+
+    private final Classifier classifier;
+    private final Limits limits;
+    private final Semaphore slots;
+    private final Javalin app;
+    private final String page;
+
+    public Server(Classifier classifier, Limits limits) {
+        this.classifier = classifier;
+        this.limits = limits;
+        this.slots = new Semaphore(limits.maxConcurrent(), true);
+        this.page = loadPage();
+        this.app = Javalin.create(config -> {
+            config.http.maxRequestSize = limits.maxBytes();
+            config.jetty.multipartConfig.maxFileSize(limits.maxBytes(), SizeUnit.BYTES);
+            config.jetty.multipartConfig.maxTotalRequestSize(limits.maxBytes(), SizeUnit.BYTES);
+            config.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(Integer.MAX_VALUE, limits.maxBytes()), SizeUnit.BYTES);
+            config.startup.showJavalinBanner = false;
+            config.routes.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(page));
+            config.routes.get("/health", ctx -> json(ctx, 200, Runs.JSON.createObjectNode().put("status", "ok")
+                    .put("classes", classifier.labels().size()).set("labels", Runs.JSON.valueToTree(classifier.labels()))));
+            config.routes.post("/predict", this::predict);
+            config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, "internal error: " + e.getClass().getSimpleName()));
+        });
+    }
+
+    public Server start(String host, int port) {
+        app.start(host, port);
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    private void predict(Context ctx) throws InterruptedException {
+        String len = ctx.header("Content-Length");
+        if (len != null && len.matches("\\d+") && Long.parseLong(len) > limits.maxBytes()) {
+            error(ctx, 413, "request of " + len + " bytes is over the limit of " + limits.maxBytes());
+            return;
+        }
+        int k = limits.topK();
+        String q = ctx.queryParam("top_k");
+        if (q != null) {
+            try {
+                k = Math.max(1, Math.min(classifier.labels().size(), Integer.parseInt(q)));
+            } catch (NumberFormatException e) {
+                error(ctx, 400, "top_k must be an integer");
+                return;
+            }
+        }
+        byte[] bytes;
+        String name = "upload";
+        try {
+            String type = ctx.contentType();
+            if (type != null && type.startsWith("multipart/form-data")) {
+                UploadedFile f = ctx.uploadedFile("image");
+                if (f == null) {
+                    f = ctx.uploadedFile("file");
+                }
+                if (f == null) {
+                    List<UploadedFile> all = ctx.uploadedFiles();
+                    f = all.isEmpty() ? null : all.get(0);
+                }
+                if (f == null) {
+                    error(ctx, 400, "multipart request has no file (use the field name \"image\")");
+                    return;
+                }
+                name = f.filename();
+                try (InputStream in = f.content()) {
+                    bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE, limits.maxBytes() + 1));
+                }
+            } else {
+                bytes = ctx.bodyAsBytes();
+            }
+        } catch (IOException | RuntimeException e) {
+            String msg = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (msg.contains("size") || msg.contains("too large") || msg.contains("exceed")) {
+                error(ctx, 413, "upload is over the limit of " + limits.maxBytes() + " bytes");
+            } else {
+                error(ctx, 400, "could not read the upload: " + e.getMessage());
+            }
+            return;
+        }
+        if (bytes.length > limits.maxBytes()) {
+            error(ctx, 413, "upload is over the limit of " + limits.maxBytes() + " bytes");
+            return;
+        }
+        if (bytes.length == 0) {
+            error(ctx, 400, "empty request: send the image as the body, or as a multipart field named \"image\"");
+            return;
+        }
+        if (!slots.tryAcquire(limits.queueMillis(), TimeUnit.MILLISECONDS)) {
+            ctx.header("Retry-After", "1");
+            error(ctx, 503, "busy: " + limits.maxConcurrent() + " predictions are running; try again");
+            return;
+        }
+        try {
+            RgbImage img = classifier.decode(bytes, name);
+            List<Classifier.Prediction> preds = classifier.predict(List.of(img), k).get(0);
+            ObjectNode out = Runs.JSON.createObjectNode();
+            out.put("file", name);
+            out.put("width", img.width()).put("height", img.height());
+            ArrayNode arr = out.putArray("predictions");
+            for (Classifier.Prediction p : preds) {
+                arr.addObject().put("label", p.label()).put("index", p.index()).put("probability", p.probability());
+            }
+            json(ctx, 200, out);
+        } catch (BadImageException e) {
+            error(ctx, e.reason().contains("over the limit") ? 413 : 400, "not a usable image: " + e.reason().replace("upload ", ""));
+        } finally {
+            slots.release();
+        }
+    }
+
+    private static void json(Context ctx, int status, ObjectNode body) {
+        ctx.status(status).contentType("application/json").result(body.toString());
+    }
+
+    private static void error(Context ctx, int status, String message) {
+        json(ctx, status, Runs.JSON.createObjectNode().put("error", message));
+    }
+
+    private static String loadPage() {
+        try (InputStream in = Server.class.getResourceAsStream("/dev/graft/app/serve.html")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.graft.app;
+
+import dev.graft.Shared;
+import dev.graft.train.Checkpoint;
+import dev.graft.train.RunConfig;
+import dev.graft.train.Trainer;
+import dev.graft.train.TrainingListener;
+import dev.graft.weights.SafeTensors;
+import dev.graft.weights.StateDict;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Exact resume: a run killed with SIGKILL in the middle of an epoch (or stopped with Ctrl-C) and resumed ends with
+ * the same final weights, bit for bit, as an uninterrupted run with the same seed.
+ */
+class ResumeTest {
+    @TempDir
+    Path tmp;
+
+    /** Momentum and a cosine schedule, so the optimizer state and the step count must be restored too. */
+    static List<String> args(Path out) {
+        return new ArrayList<>(List.of("train", "--data", Shared.hotdog().toString(), "--model", "resnet18",
+                "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(),
+                "--epochs", "2", "--batch-size", "4", "--per-class", "6", "--test-per-class", "2", "--image-size", "64",
+                "--momentum", "0.9", "--schedule", "cosine", "--lr", "1e-5", "--checkpoint-every", "1", "--seed", "3",
+                "--workers", "2", "--out", out.toString()));
+    }
+
+    static Path uninterrupted;
+
+    static synchronized Path reference(Path tmp) {
+        if (uninterrupted == null) {
+            Path a = tmp.resolve("uninterrupted");
+            String res = TrainCommandTest.run(args(a).toArray(new String[0]));
+            assertTrue(res.startsWith("0\n"), res);
+            uninterrupted = a;
+        }
+        return uninterrupted;
+    }
+
+    static void assertSameWeights(Path a, Path b) throws Exception {
+        StateDict x = SafeTensors.read(a.resolve("weights.safetensors"));
+        StateDict y = SafeTensors.read(b.resolve("weights.safetensors"));
+        assertEquals(x.names(), y.names());
+        for (String k : x.names()) {
+            assertEquals(x.get(k).bytes(), y.get(k).bytes(), k + " differs after resume");
+        }
+    }
+
+    @Test
+    void sigkillMidEpochThenResumeGivesIdenticalWeights() throws Exception {
+        Path ref = reference(Files.createTempDirectory("graft-ref"));
+        Random rnd = new Random(7);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Path b = tmp.resolve("killed" + attempt);
+            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                    "-cp", System.getProperty("java.class.path"), "dev.graft.app.Main"));
+            cmd.addAll(args(b));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            // kill at a random step of the first epoch (3 steps per epoch): after at least one checkpoint exists
+            int killAfterStep = 1 + rnd.nextInt(2);
+            Path ckpt = b.resolve("checkpoint.safetensors");
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (System.nanoTime() < deadline && p.isAlive()) {
+                if (Files.exists(ckpt)) {
+                    try {
+                        if (Checkpoint.load(ckpt).progress().step() >= killAfterStep) {
+                            break;
+                        }
+                    } catch (Exception e) {
+                        // being replaced right now; look again
+                    }
+                }
+                Thread.sleep(20 + rnd.nextInt(50));
+            }
+            assertTrue(p.isAlive(), "the run ended before it could be killed");
+            p.destroyForcibly(); // SIGKILL
+            p.waitFor();
+            assertFalse(Files.exists(b.resolve("weights.safetensors")), "killed before the end");
+            String res = TrainCommandTest.run("train", "--resume", b.toString());
+            assertTrue(res.startsWith("0\n"), res);
+            assertTrue(res.contains("resuming at epoch"), res);
+            assertSameWeights(ref, b);
+        }
+    }
+
+    @Test
+    void ctrlCWritesACheckpointAndStopsCleanlyThenResumesIdentically() throws Exception {
+        Path ref = reference(Files.createTempDirectory("graft-ref"));
+        Path b = tmp.resolve("stopped");
+        String[] a = args(b).toArray(new String[0]);
+        // parse the same command line the CLI would, then stop after the 4th step (mid second epoch)
+        TrainCommand cmd = new TrainCommand();
+        new picocli.CommandLine(cmd).parseArgs(java.util.Arrays.copyOfRange(a, 1, a.length));
+        RunConfig cfg = TrainCommand.config(cmd.data, cmd.recipe, 1);
+        TrainingListener stopper = new TrainingListener() {
+            int steps;
+
+            @Override
+            public void onBatch(Trainer t, int epoch, int batch, int batches, double loss, double acc) {
+                if (++steps == 4) {
+                    Trainer.requestStop();
+                }
+            }
+        };
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        try {
+            Trainer.StoppedException e = assertThrows(Trainer.StoppedException.class,
+                    () -> Runs.train(cfg, b, false, quiet, false, List.of(stopper)));
+            assertTrue(e.getMessage().contains("checkpoint written"), e.getMessage());
+        } finally {
+            Trainer.clearStopRequest();
+        }
+        assertEquals(4, Checkpoint.load(b.resolve("checkpoint.safetensors")).progress().step());
+        assertEquals(130, Main.report(new Trainer.StoppedException("x")));
+        String res = TrainCommandTest.run("train", "--resume", b.toString());
+        assertTrue(res.startsWith("0\n"), res);
+        assertSameWeights(ref, b);
+    }
+}
