@@ -45,7 +45,7 @@ final class Console implements TrainingListener {
     /** Times forward passes on a few random images; a training step costs about 3 forwards (backward is 2x). */
     static double estimateRate(Trainer t) {
         int size = t.data().preprocessing().crop();
-        int n = 4;
+        int n = Math.min(16, t.recipe().batchSize());
         try (NDManager m = t.network().manager().newSubManager()) {
             ParameterStore ps = new ParameterStore(m, false);
             NDArray x = m.randomNormal(new Shape(n, 3, size, size));

@@ -52,6 +52,9 @@ final class RecipeOptions {
     @Option(names = "--bn-momentum", description = "BatchNorm statistics momentum, PyTorch's sense (default 0.1, PyTorch's); 'source' keeps the source framework's (Keras: 0.01)")
     String bnMomentum;
 
+    @Option(names = "--frozen-batchnorm", arity = "1", description = "true: BatchNorm keeps its running statistics while the weights train (auto: true; book: false)")
+    Boolean frozenBatchNorm;
+
     @Option(names = "--seed", defaultValue = "1", description = "seeds head init, data order, crops and dropout. Default: ${DEFAULT-VALUE}")
     long seed;
 
@@ -64,7 +67,7 @@ final class RecipeOptions {
             default -> throw new IllegalArgumentException("--recipe must be book or auto, not " + recipe);
         };
         boolean custom = epochs != null || batchSize != null || lr != null || headLrMult != null || weightDecay != null
-                || momentum != null || bnMomentum != null || loss != null || schedule != null || warmup != null || augment != null || validation != null;
+                || momentum != null || bnMomentum != null || frozenBatchNorm != null || loss != null || schedule != null || warmup != null || augment != null || validation != null;
         return new Recipe(custom ? base.name() + "+custom" : base.name(), m,
                 epochs != null ? epochs : base.epochs(),
                 batchSize != null ? batchSize : base.batchSize(),
@@ -79,6 +82,7 @@ final class RecipeOptions {
                 validation != null ? validation : base.validation(),
                 headInit != null ? Recipe.HeadInit.parse(headInit) : base.headInit(),
                 bnMomentum == null ? base.bnMomentum() : bnMomentum.equals("source") ? null : Double.valueOf(bnMomentum),
+                frozenBatchNorm != null ? frozenBatchNorm : base.frozenBatchNorm(),
                 seed);
     }
 }

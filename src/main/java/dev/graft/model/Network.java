@@ -37,6 +37,7 @@ public final class Network extends Module {
     private final Map<String, Parameter> headParams = new LinkedHashMap<>();
     private final NDManager manager;
     private boolean frozenBody;
+    private boolean bodyStatisticsFrozen;
 
     public Network(String architecture, Block body, Map<String, Parameter> bodyParams, int featureDim, int numClasses,
                    String headName, Layers layers) {
@@ -57,9 +58,17 @@ public final class Network extends Module {
         return head.forward(ps, features(ps, inputs, training), training);
     }
 
-    /** The body's pooled feature vectors; a frozen body always runs in evaluation mode. */
+    /**
+     * The body's pooled feature vectors. A frozen body always runs in evaluation mode; so does a body whose
+     * BatchNorm statistics are frozen (its weights still train, normalised with the source's running statistics).
+     */
     public NDList features(ParameterStore ps, NDList inputs, boolean training) {
-        return body.forward(ps, inputs, training && !frozenBody);
+        return body.forward(ps, inputs, training && !frozenBody && !bodyStatisticsFrozen);
+    }
+
+    /** Trains the body's weights while BatchNorm keeps using (and not updating) its running statistics. */
+    public void setBatchNormStatisticsFrozen(boolean frozen) {
+        this.bodyStatisticsFrozen = frozen;
     }
 
     public NDList headForward(ParameterStore ps, NDList features, boolean training) {

@@ -108,6 +108,8 @@ public final class FineTuning {
             headInit = "xavier";
             if (recipe.headInit() == Recipe.HeadInit.SOURCE_CLASS) {
                 headInit = initHeadFromSource(net, backbone, classes, log);
+            } else if (recipe.headInit() == Recipe.HeadInit.PROBE && recipe.mode() != Recipe.Mode.PROBE) {
+                headInit = initHeadFromProbe(net, new Trainer.Data(train, val, test, pre), opts, recipe, log);
             }
         }
         log.accept("model: " + backbone.architectureName() + " from " + backbone.source() + ", head " + net.headName()
@@ -160,6 +162,25 @@ public final class FineTuning {
         log.accept("source-class head init:\n  " + String.join("\n  ", lines));
         return "source-class: " + String.join("; ", lines);
     }
+
+    /** LP-FT: the head starts as a logistic regression fitted on the body's features of the training images. */
+    static String initHeadFromProbe(Network net, Trainer.Data data, TrainOptions opts, Recipe recipe, Consumer<String> log) {
+        BadImages bad = new BadImages(s -> { });
+        FeatureSet tr = FeatureSet.compute(net, data.train(), data.preprocessing(), opts, bad, recipe.seed());
+        LinearProbe lp = new LinearProbe(net.numClasses(), net.featureDim());
+        double lambda = PROBE_HEAD_LAMBDA / Math.max(1, tr.size());
+        LinearProbe.Fit fit = lp.fit(tr, lambda, 300);
+        for (int c = 0; c < net.numClasses(); c++) {
+            net.setHeadRow(c, Arrays.copyOfRange(fit.weight(), c * net.featureDim(), (c + 1) * net.featureDim()), fit.bias()[c]);
+        }
+        String msg = String.format(Locale.ROOT, "probe (logistic regression on %d feature vectors, lambda %.2g, train acc %.3f)",
+                tr.size(), lambda, lp.accuracy(fit, tr));
+        log.accept("head initialised by a linear " + msg);
+        return msg;
+    }
+
+    /** Regularisation of the probe that starts LP-FT, times 1/n; stronger than a plain probe's so the head is not overconfident. */
+    static final double PROBE_HEAD_LAMBDA = 10;
 
     /** Zero-shot accuracy of the source classifier restricted to the mapped classes, when every class maps. */
     static String zeroShot(Network net, Backbone backbone, List<String> classes, Trainer.Data data, TrainOptions opts,

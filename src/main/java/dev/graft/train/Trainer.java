@@ -153,6 +153,7 @@ public final class Trainer {
     /** Runs the remaining epochs; returns the history of epoch metrics. */
     public List<EpochMetrics> fit() {
         net.setFrozenBody(recipe.mode() == Recipe.Mode.FROZEN || recipe.mode() == Recipe.Mode.PROBE);
+        net.setBatchNormStatisticsFrozen(recipe.frozenBatchNorm());
         listeners.forEach(l -> l.onStart(this));
         Preprocessing pre = data.preprocessing();
         int floats = Transforms.size(pre);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs graft and PyTorch alternately on the same workloads, several rounds, with equal thread counts, and prints
+# per workload both medians, the ratio graft/PyTorch and the share of the machine's peak float32 GFLOP/s.
+#   bench/compare.sh [rounds=3] [threads=2]
+# Needs Debian's python3-torch and python3-torchvision (/usr/bin/python3). Both run with glibc's allocator told
+# to keep freed memory (PyTorch's best setting here, and what ./graft sets by default).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+threads=${2:-2}
+export MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 OMP_NUM_THREADS=$threads
+out=$(mktemp -d)
+mb="--model mobilenet_v1_0.75"
+mbw="--weights ../shared/models/keras-mobilenet_v1_0.75_224"
+workloads=(
+  "resnet18 train 32|--model resnet18 --mode train --batch-size 32|--model resnet18 --mode train --batch-size 32"
+  "resnet18 infer 64|--model resnet18 --mode infer --batch-size 64|--model resnet18 --mode infer --batch-size 64"
+  "mobilenet train 128|$mb $mbw --mode train --batch-size 128 --iterations 5 --warmup 2|$mb --mode train --batch-size 128 --iterations 5 --warmup 2"
+  "mobilenet infer 64|$mb $mbw --mode infer --batch-size 64|$mb --mode infer --batch-size 64"
+  "pipeline 32|--mode pipeline --batch-size 32 --iterations 25|--mode pipeline --batch-size 32 --iterations 25"
+  "resnet18 epoch 32|--model resnet18 --mode epoch --batch-size 32 --iterations 0|--model resnet18 --mode epoch --batch-size 32 --iterations 0"
+)
+./graft --version >/dev/null
+for r in $(seq "$rounds"); do
+  /usr/bin/python3 bench/torch_bench.py --mode matmul --threads "$threads" --iterations 5 >> "$out/matmul.jsonl"
+  for w in "${workloads[@]}"; do
+    IFS='|' read -r name g p <<< "$w"
+    key=$(echo "$name" | tr ' ' '_')
+    ./graft bench $g --threads "$threads" --workers "$threads" --json >> "$out/$key.graft.jsonl"
+    /usr/bin/python3 bench/torch_bench.py $p --threads "$threads" --workers "$threads" >> "$out/$key.torch.jsonl"
+  done
+done
+/usr/bin/python3 - "$out" "${workloads[@]}" <<'PY'
+import json, statistics, sys, os
+out = sys.argv[1]
+flops = {"resnet18": 3.64, "mobilenet": 0.65}   # GFLOP per image, forward, at 224x224
+peak = statistics.median(json.loads(l)["median"] for l in open(os.path.join(out, "matmul.jsonl")))
+print(f"peak float32 matmul: {peak:.0f} GFLOP/s")
+print(f"{'workload':22s} {'graft img/s':>12s} {'PyTorch img/s':>14s} {'ratio':>6s} {'graft %peak':>11s} {'torch %peak':>11s} {'graft RSS MB':>12s} {'torch RSS MB':>12s}")
+for w in sys.argv[2:]:
+    name = w.split("|")[0]
+    key = name.replace(" ", "_")
+    g = [json.loads(l) for l in open(os.path.join(out, key + ".graft.jsonl"))]
+    t = [json.loads(l) for l in open(os.path.join(out, key + ".torch.jsonl"))]
+    gm = statistics.median(x["median"] for x in g)
+    tm = statistics.median(x["median"] for x in t)
+    model = name.split()[0]
+    f = flops.get(model)
+    mult = 3 if "train" in name or "epoch" in name else 1
+    gp = f"{100 * gm * f * mult / peak:.0f}%" if f else "-"
+    tp = f"{100 * tm * f * mult / peak:.0f}%" if f else "-"
+    print(f"{name:22s} {gm:12.2f} {tm:14.2f} {gm / tm:6.2f} {gp:>11s} {tp:>11s} {max(x['peak_rss_mb'] for x in g):12.0f} {max(x['peak_rss_mb'] for x in t):12.0f}")
+PY

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""The same workloads as `graft bench`, in PyTorch, for an honest comparison on the same machine.
+
+    /usr/bin/python3 bench/torch_bench.py --model resnet18 --mode train --batch-size 32 --threads 2
+
+Modes: train (forward + backward + SGD step on a fixed random batch), infer (eval forward), pipeline (decode +
+RandomResizedCrop + flip + ToTensor + Normalize of real JPEGs through a DataLoader), epoch (a training epoch on
+real JPEGs through a DataLoader), matmul (peak float32 GFLOP/s of one large matmul).
+Prints one JSON line: median images/s over the timed iterations after warm-up, min, max, peak RSS.
+Run it with Debian's python3-torch / python3-torchvision (`/usr/bin/python3`); glibc's allocator settings
+(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=...) are the caller's choice, see bench/compare.sh.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torchvision
+from torchvision import transforms
+
+
+def mobilenet_v1(alpha=0.75, num_classes=2):
+    """Keras MobileNet v1 layout (conv 3x3/2, 13 depthwise-separable blocks, global pool, classifier)."""
+    def c(ch):
+        return int(ch * alpha)
+
+    layers = [nn.Conv2d(3, c(32), 3, 2, 1, bias=False), nn.BatchNorm2d(c(32), eps=1e-3), nn.ReLU6(inplace=True)]
+    cfg = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    inp = c(32)
+    for out, stride in cfg:
+        layers += [nn.Conv2d(inp, inp, 3, stride, 1, groups=inp, bias=False), nn.BatchNorm2d(inp, eps=1e-3), nn.ReLU6(inplace=True),
+                   nn.Conv2d(inp, c(out), 1, bias=False), nn.BatchNorm2d(c(out), eps=1e-3), nn.ReLU6(inplace=True)]
+        inp = c(out)
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.001), nn.Linear(inp, num_classes))
+
+
+def model_for(name):
+    if name.startswith("mobilenet"):
+        alpha = float(name.rsplit("_", 1)[1]) if name.count("_") >= 2 else 0.75
+        return mobilenet_v1(alpha)
+    return getattr(torchvision.models, name)(num_classes=2)
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def bench_compute(args, train):
+    model = model_for(args.model)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    x = torch.randn(args.batch_size, 3, args.image_size, args.image_size)
+    if args.channels_last:
+        x = x.to(memory_format=torch.channels_last)
+    y = torch.arange(args.batch_size) % 2
+    opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9, weight_decay=1e-3)
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    model.train(train)
+    rates = []
+    for it in range(args.warmup + args.iterations):
+        t0 = time.perf_counter()
+        if train:
+            opt.zero_grad()
+            loss_fn(model(x), y).sum().backward()
+            opt.step()
+        else:
+            with torch.inference_mode():
+                model(x)
+        dt = time.perf_counter() - t0
+        if it >= args.warmup:
+            rates.append(args.batch_size / dt)
+    return rates
+
+
+def loader(args, shuffle=True):
+    train_augs = transforms.Compose([
+        transforms.RandomResizedCrop(args.image_size), transforms.RandomHorizontalFlip(), transforms.ToTensor(),
+        transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    root = os.path.join(args.data, "train") if os.path.isdir(os.path.join(args.data, "train")) else args.data
+    ds = torchvision.datasets.ImageFolder(root, transform=train_augs)
+    return torch.utils.data.DataLoader(ds, batch_size=args.batch_size, shuffle=shuffle, num_workers=args.workers,
+                                       persistent_workers=args.workers > 0)
+
+
+def bench_pipeline(args):
+    dl = loader(args)
+    rates = []
+    it = 0
+    while it < args.warmup + args.iterations:
+        t0 = time.perf_counter()
+        for xb, _ in dl:
+            dt = time.perf_counter() - t0
+            if it >= args.warmup:
+                rates.append(xb.shape[0] / dt)
+            it += 1
+            if it >= args.warmup + args.iterations:
+                break
+            t0 = time.perf_counter()
+    return rates
+
+
+def bench_epoch(args):
+    dl = loader(args)
+    model = model_for(args.model)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9, weight_decay=1e-3)
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    model.train()
+    images, wait, t_start = 0, 0.0, time.perf_counter()
+    it = iter(dl)
+    for i in range(min(args.iterations, len(dl)) if args.iterations > 0 else len(dl)):
+        w0 = time.perf_counter()
+        xb, yb = next(it)
+        wait += time.perf_counter() - w0
+        opt.zero_grad()
+        loss_fn(model(xb), yb).sum().backward()
+        opt.step()
+        images += xb.shape[0]
+    total = time.perf_counter() - t_start
+    return [images / total], {"wait_seconds": wait, "total_seconds": total}
+
+
+def bench_matmul(args):
+    n = 4096
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(2):
+        a @ b
+    rates = []
+    for _ in range(args.iterations):
+        t0 = time.perf_counter()
+        a @ b
+        rates.append(2 * n ** 3 / (time.perf_counter() - t0) / 1e9)
+    return rates
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default="resnet18")
+    p.add_argument("--mode", default="train", choices=["train", "infer", "pipeline", "epoch", "matmul"])
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--data", default="../shared/data/hotdog")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    extra = {}
+    if args.mode in ("train", "infer"):
+        rates = bench_compute(args, args.mode == "train")
+    elif args.mode == "pipeline":
+        rates = bench_pipeline(args)
+    elif args.mode == "epoch":
+        rates, extra = bench_epoch(args)
+    else:
+        rates = bench_matmul(args)
+    out = {"impl": "pytorch", "torch": torch.__version__, "model": args.model, "mode": args.mode, "batch": args.batch_size,
+           "threads": args.threads, "median": statistics.median(rates), "min": min(rates), "max": max(rates),
+           "peak_rss_mb": round(peak_rss_mb()), "unit": "GFLOP/s" if args.mode == "matmul" else "images/s"}
+    out.update(extra)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
