@@ -69,9 +69,12 @@ public final class Checkpoint {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            throw new IOException("could not write checkpoint " + file + " (" + e.getMessage()
-                    + "); the previous checkpoint is intact", e);
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw new IOException("could not write checkpoint " + file + " (" + e + "); the previous checkpoint is intact", e);
         }
     }
 

@@ -23,11 +23,22 @@ public final class Evaluator {
     }
 
     public static Evaluation evaluate(Network net, ImageFolder folder, Preprocessing pre, TrainOptions opts, BadImages bad) {
-        int floats = Transforms.size(pre);
-        int n = folder.size();
-        int c = net.numClasses();
-        Collector col = new Collector(n, c);
+        Collector col = new Collector(folder.size(), net.numClasses());
         long t0 = System.nanoTime();
+        forEachBatch(net, folder, pre, opts, bad, (ps, x, b) ->
+                col.add(net.forward(ps, new NDList(x), false).singletonOrThrow(), b.labels(), b.samples()));
+        return col.finish((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** What to do with one evaluation batch: its input tensor (attached to a per-batch manager) and its loader batch. */
+    @FunctionalInterface
+    interface BatchConsumer {
+        void accept(ParameterStore ps, NDArray x, Loader.Batch batch);
+    }
+
+    /** Runs the folder through the test transform in order, batch by batch, in evaluation mode. */
+    static void forEachBatch(Network net, ImageFolder folder, Preprocessing pre, TrainOptions opts, BadImages bad, BatchConsumer consumer) {
+        int floats = Transforms.size(pre);
         try (Loader loader = new Loader(folder.samples(), Transforms.bookTest(pre), floats, opts.evalBatchSize(), false, 0,
                 opts.workers(), opts.prefetch(), opts.onBadImage(), bad, new ImageDecoder(opts.maxPixels()), 0);
              NDManager m = net.manager().newSubManager()) {
@@ -39,13 +50,11 @@ public final class Evaluator {
                     continue;
                 }
                 try (NDManager bm = m.newSubManager()) {
-                    NDArray x = bm.create(FloatBuffer.wrap(b.data(), 0, b.size() * floats), new Shape(b.size(), 3, pre.crop(), pre.crop()));
-                    NDArray logits = net.forward(ps, new NDList(x), false).singletonOrThrow();
-                    col.add(logits, b.labels(), b.samples());
+                    consumer.accept(ps, bm.create(FloatBuffer.wrap(b.data(), 0, b.size() * floats),
+                            new Shape(b.size(), 3, pre.crop(), pre.crop())), b);
                 }
             }
         }
-        return col.finish((System.nanoTime() - t0) / 1e9);
     }
 
     public static Evaluation onFeatures(Network net, FeatureSet fs) {

@@ -166,7 +166,7 @@ public final class FineTuning {
     /** LP-FT: the head starts as a logistic regression fitted on the body's features of the training images. */
     static String initHeadFromProbe(Network net, Trainer.Data data, TrainOptions opts, Recipe recipe, Consumer<String> log) {
         BadImages bad = new BadImages(s -> { });
-        FeatureSet tr = FeatureSet.compute(net, data.train(), data.preprocessing(), opts, bad, recipe.seed());
+        FeatureSet tr = FeatureSet.compute(net, data.train(), data.preprocessing(), opts, bad);
         LinearProbe lp = new LinearProbe(net.numClasses(), net.featureDim());
         double lambda = PROBE_HEAD_LAMBDA / Math.max(1, tr.size());
         LinearProbe.Fit fit = lp.fit(tr, lambda, 300);
@@ -199,7 +199,7 @@ public final class FineTuning {
         if (!missing.isEmpty()) {
             return "not computed: " + missing + " match no source class";
         }
-        FeatureSet fs = FeatureSet.compute(net, data.test(), data.preprocessing(), opts, bad, recipe.seed());
+        FeatureSet fs = FeatureSet.compute(net, data.test(), data.preprocessing(), opts, bad);
         KerasGraph.SourceClassifier src = backbone.classifier();
         int d = src.features();
         int correct = 0;
@@ -231,8 +231,8 @@ public final class FineTuning {
         net.setFrozenBody(true);
         long t0 = System.nanoTime();
         BadImages bad = new BadImages(log);
-        FeatureSet tr = FeatureSet.compute(net, data.train(), data.preprocessing(), opts, bad, recipe.seed());
-        FeatureSet va = data.validation() == null ? null : FeatureSet.compute(net, data.validation(), data.preprocessing(), opts, bad, recipe.seed());
+        FeatureSet tr = FeatureSet.compute(net, data.train(), data.preprocessing(), opts, bad);
+        FeatureSet va = data.validation() == null ? null : FeatureSet.compute(net, data.validation(), data.preprocessing(), opts, bad);
         double featureSeconds = (System.nanoTime() - t0) / 1e9;
         LinearProbe lp = new LinearProbe(net.numClasses(), net.featureDim());
         LinearProbe.Fit fit;

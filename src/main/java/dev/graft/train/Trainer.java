@@ -21,7 +21,6 @@ import dev.graft.weights.StateDict;
 import dev.graft.weights.TensorData;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -165,9 +164,9 @@ public final class Trainer {
             totalSteps = (long) batchesPerEpoch * recipe.epochs();
             if (useFeatureCache()) {
                 opts.log().accept("computing body features once (frozen body, no augmentation)");
-                cachedTrain = FeatureSet.compute(net, data.train(), pre, opts, bad, recipe.seed());
-                cachedVal = data.validation() == null ? null : FeatureSet.compute(net, data.validation(), pre, opts, bad, recipe.seed());
-                cachedTest = data.test() == null ? null : FeatureSet.compute(net, data.test(), pre, opts, bad, recipe.seed());
+                cachedTrain = FeatureSet.compute(net, data.train(), pre, opts, bad);
+                cachedVal = data.validation() == null ? null : FeatureSet.compute(net, data.validation(), pre, opts, bad);
+                cachedTest = data.test() == null ? null : FeatureSet.compute(net, data.test(), pre, opts, bad);
                 batchesPerEpoch = (cachedTrain.size() + recipe.batchSize() - 1) / recipe.batchSize();
                 totalSteps = (long) batchesPerEpoch * recipe.epochs();
             }
@@ -387,11 +386,22 @@ public final class Trainer {
         return Evaluator.evaluate(net, folder, data.preprocessing(), opts, bad);
     }
 
+    /**
+     * Writes the checkpoint unless the weights have gone non-finite (then the previous, good one stays and the run
+     * stops). A failed write is reported and training goes on: the previous checkpoint is intact.
+     */
     private void saveCheckpoint() {
+        StateDict params = net.stateDict();
+        for (var e : params.tensors().entrySet()) {
+            if (e.getValue().countNonFinite() > 0) {
+                throw new DivergedException("parameter " + e.getKey() + " became NaN/Inf at epoch " + (progress.epoch() + 1)
+                        + ": stopping. Try a smaller --lr; the last good checkpoint " + opts.checkpoint() + " was kept (resume with --resume)");
+            }
+        }
         try {
-            Checkpoint.save(opts.checkpoint(), progress, net.stateDict(), sgd.state(), best, recipe);
+            Checkpoint.save(opts.checkpoint(), progress, params, sgd.state(), best, recipe);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            opts.log().accept("warning: " + e.getMessage());
         }
     }
 
