@@ -78,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
             Recipe r = Recipe.book(m, seed);
             if (quick) {
                 r = new Recipe("book-quick", m, 2, 32, r.lr(), r.headLrMult(), r.weightDecay(), r.momentum(), r.lossReduction(),
-                        r.schedule(), 0, r.augment(), 0, r.headInit(), r.bnMomentum(), r.frozenBatchNorm(), seed);
+                        r.schedule(), 0, r.augment(), r.minCropScale(), 0, r.headInit(), r.bnMomentum(), r.frozenBatchNorm(), seed);
             }
             if (epochs != null) {
                 r = r.withEpochs(epochs);

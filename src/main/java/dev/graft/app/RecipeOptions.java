@@ -43,6 +43,9 @@ final class RecipeOptions {
     @Option(names = "--augment", arity = "1", description = "true: the book's train_augs; false: the test transform")
     Boolean augment;
 
+    @Option(names = "--min-crop-scale", description = "smallest RandomResizedCrop area, a fraction of the image (book: 0.08)")
+    Double minCropScale;
+
     @Option(names = "--validation", description = "fraction of train held out to pick the best epoch (book: 0)")
     Double validation;
 
@@ -67,7 +70,7 @@ final class RecipeOptions {
             default -> throw new IllegalArgumentException("--recipe must be book or auto, not " + recipe);
         };
         boolean custom = epochs != null || batchSize != null || lr != null || headLrMult != null || weightDecay != null
-                || momentum != null || bnMomentum != null || frozenBatchNorm != null || loss != null || schedule != null || warmup != null || augment != null || validation != null;
+                || momentum != null || bnMomentum != null || frozenBatchNorm != null || loss != null || schedule != null || warmup != null || augment != null || minCropScale != null || validation != null;
         return new Recipe(custom ? base.name() + "+custom" : base.name(), m,
                 epochs != null ? epochs : base.epochs(),
                 batchSize != null ? batchSize : base.batchSize(),
@@ -79,6 +82,7 @@ final class RecipeOptions {
                 schedule != null ? Recipe.Schedule.valueOf(schedule.toUpperCase(Locale.ROOT)) : base.schedule(),
                 warmup != null ? warmup : base.warmupSteps(),
                 augment != null ? augment : base.augment(),
+                minCropScale != null ? minCropScale : base.minCropScale(),
                 validation != null ? validation : base.validation(),
                 headInit != null ? Recipe.HeadInit.parse(headInit) : base.headInit(),
                 bnMomentum == null ? base.bnMomentum() : bnMomentum.equals("source") ? null : Double.valueOf(bnMomentum),

@@ -65,7 +65,9 @@ final class Runs {
         Path ckpt = out.resolve(CHECKPOINT);
         if (resume) {
             if (!Files.isRegularFile(ckpt)) {
-                throw new IllegalArgumentException(out + " has no " + CHECKPOINT + " to resume from");
+                throw new IllegalArgumentException(Bundle.isBundle(out)
+                        ? "the run in " + out + " has finished (its model is there); nothing to resume"
+                        : out + " has no " + CHECKPOINT + " to resume from (the run stopped before its first checkpoint; start it again)");
             }
             state = Checkpoint.load(ckpt);
         } else {

@@ -64,6 +64,11 @@ public final class Server implements AutoCloseable {
         return app.port();
     }
 
+    /** The prediction slots (tests hold them to see the busy answer). */
+    Semaphore slots() {
+        return slots;
+    }
+
     @Override
     public void close() {
         app.stop();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.graft.data.Preprocessing;
 import dev.graft.weights.Checksum;
 import dev.graft.weights.DownloadException;
+import dev.graft.weights.KerasH5;
 import dev.graft.weights.Downloader;
 import dev.graft.weights.PthReader;
 import dev.graft.weights.SafeTensors;
@@ -67,17 +68,30 @@ public final class Backbone {
         }
         Path file = weightsFile != null ? weightsFile : fetch(spec, downloader, log);
         WeightsSpec.Format format = weightsFile != null ? WeightsSpec.Format.of(weightsFile) : spec.format();
-        if (keras || format == WeightsSpec.Format.TFJS) {
-            if (format != WeightsSpec.Format.TFJS) {
-                throw new WeightsException(file.toString(), "is not a TF.js layers model (model.json), which a Keras model needs");
+        if (keras || format == WeightsSpec.Format.TFJS || format == WeightsSpec.Format.H5) {
+            JsonNode config;
+            StateDict raw;
+            List<String> labels;
+            if (format == WeightsSpec.Format.H5) {
+                KerasH5.Model m = KerasH5.read(file);
+                config = m.modelConfig() != null ? m.modelConfig() : applicationGraph(spec, file);
+                raw = m.weights();
+                labels = config == m.modelConfig() ? List.of() : imagenetLabels();
+            } else if (format == WeightsSpec.Format.TFJS) {
+                TfjsLayers.Model m = TfjsLayers.read(file);
+                config = m.modelConfig();
+                raw = m.weights();
+                labels = m.labels();
+            } else {
+                throw new WeightsException(file.toString(), "is not a Keras model (TF.js model.json or .h5), which --model "
+                        + spec.name() + " needs");
             }
-            TfjsLayers.Model m = TfjsLayers.read(file);
-            KerasGraph.Graph g = KerasGraph.parse(m.modelConfig(), spec.classifier(), file.toString());
+            KerasGraph.Graph g = KerasGraph.parse(config, spec.classifier(), file.toString());
             log.accept("imported Keras graph from " + file + ": " + KerasGraph.summary(g));
-            warnNonFinite(m.weights(), log);
-            KerasGraph.SourceClassifier c = KerasGraph.sourceClassifier(g, m.weights());
-            StateDict sd = KerasGraph.toGraftLayout(g, m.weights());
-            return new Backbone(spec, file.toString(), sd, c, m.labels(), g, m.modelConfig(), pre);
+            warnNonFinite(raw, log);
+            KerasGraph.SourceClassifier c = KerasGraph.sourceClassifier(g, raw);
+            StateDict sd = KerasGraph.toGraftLayout(g, raw);
+            return new Backbone(spec, file.toString(), sd, c, labels, g, config, pre);
         }
         StateDict sd = format == WeightsSpec.Format.SAFETENSORS ? SafeTensors.read(file) : PthReader.read(file);
         warnNonFinite(sd, log);
@@ -91,6 +105,15 @@ public final class Backbone {
         }
         List<String> labels = c != null && c.classes() == 1000 && "imagenet".equals(spec.labels()) ? imagenetLabels() : List.of();
         return new Backbone(spec, file.toString(), sd, c, labels, null, null, pre);
+    }
+
+    /** The graph for a weights-only Keras Applications file, from the zoo name (mobilenet_v1_ALPHA). */
+    static JsonNode applicationGraph(WeightsSpec spec, Path file) {
+        if (spec.name().startsWith("mobilenet_v1_")) {
+            return KerasApplications.mobilenetV1(Double.parseDouble(spec.name().substring("mobilenet_v1_".length())), 224);
+        }
+        throw new WeightsException(file.toString(), "holds weights only (no model_config); graft knows the graph for "
+                + "--model mobilenet_v1_<alpha>, otherwise save the whole model with model.save(...) so the file carries its graph");
     }
 
     /** Rebuilds the source of a saved Keras model from its topology (weights come from the bundle). */

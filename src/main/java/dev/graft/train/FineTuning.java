@@ -99,7 +99,9 @@ public final class FineTuning {
         Network net = backbone.newNetwork(classes.size(), new Layers(manager,
                 recipe.bnMomentum() == null ? null : recipe.bnMomentum().floatValue()));
         String headInit;
-        if (recipe.mode() == Recipe.Mode.SCRATCH) {
+        if (resume != null) {
+            headInit = "from the checkpoint"; // every parameter comes from there
+        } else if (recipe.mode() == Recipe.Mode.SCRATCH) {
             backbone.initScratch(net, recipe.seed());
             headInit = "scratch: every parameter random (" + (backbone.graph() != null ? "Keras" : "torchvision") + " init)";
         } else {

@@ -19,6 +19,7 @@ import java.util.Locale;
  * @param schedule       constant, or cosine decay to 0 over all steps
  * @param warmupSteps    linear warm-up steps before the schedule
  * @param augment        the book's train_augs (RandomResizedCrop + flip); false: the test transform
+ * @param minCropScale   smallest crop area RandomResizedCrop takes, as a fraction of the image (book: 0.08)
  * @param validation     fraction of train carved out to pick the best epoch (0: none, the book's way)
  * @param headInit       xavier (the book) or source-class (rows copied from the source classifier)
  * @param bnMomentum     BatchNorm running-statistics momentum in PyTorch's sense (0.1: each batch moves them 10%);
@@ -42,6 +43,7 @@ public record Recipe(
         Schedule schedule,
         int warmupSteps,
         boolean augment,
+        double minCropScale,
         double validation,
         HeadInit headInit,
         Double bnMomentum,
@@ -65,6 +67,12 @@ public record Recipe(
             return name().toLowerCase(Locale.ROOT);
         }
     }
+
+    /** RandomResizedCrop's default scale range starts here (Inception's ImageNet augmentation). */
+    public static final double BOOK_MIN_CROP_SCALE = 0.08;
+
+    /** Auto keeps crops of at least a third of the photo: on small sets tiny crops pull the head away from the test view. */
+    static final double AUTO_MIN_CROP_SCALE = 0.35;
 
     /** PyTorch's BatchNorm default, which the book's recipe trains with. */
     public static final double TORCH_BN_MOMENTUM = 0.1;
@@ -101,6 +109,9 @@ public record Recipe(
         if (bnMomentum != null && (bnMomentum <= 0 || bnMomentum > 1)) {
             throw new IllegalArgumentException("BatchNorm momentum must be in (0, 1]");
         }
+        if (!(minCropScale > 0) || minCropScale > 1) {
+            throw new IllegalArgumentException("the smallest crop scale must be in (0, 1]");
+        }
         if (validation < 0 || validation >= 1) {
             throw new IllegalArgumentException("validation fraction must be in [0, 1)");
         }
@@ -113,7 +124,7 @@ public record Recipe(
     public static Recipe book(Mode mode, long seed) {
         boolean scratch = mode == Mode.SCRATCH;
         return new Recipe("book", mode, 5, 128, scratch ? 5e-4 : 5e-5, scratch ? 1 : 10, 1e-3, 0,
-                Reduction.SUM, Schedule.CONSTANT, 0, mode != Mode.PROBE, 0, HeadInit.XAVIER, TORCH_BN_MOMENTUM, false, seed);
+                Reduction.SUM, Schedule.CONSTANT, 0, mode != Mode.PROBE, BOOK_MIN_CROP_SCALE, 0, HeadInit.XAVIER, TORCH_BN_MOMENTUM, false, seed);
     }
 
     /**
@@ -134,7 +145,7 @@ public record Recipe(
         boolean scratch = mode == Mode.SCRATCH;
         double meanLr = scratch ? 1e-2 : 6.4e-5;
         return new Recipe("auto", mode, epochs, batch, meanLr / batch, scratch ? 1 : 10, 1e-3, 0.9,
-                Reduction.SUM, Schedule.COSINE, Math.min(stepsPerEpoch, 10), mode != Mode.PROBE,
+                Reduction.SUM, Schedule.COSINE, Math.min(stepsPerEpoch, 10), mode != Mode.PROBE, AUTO_MIN_CROP_SCALE,
                 trainSize >= 500 ? 0.1 : 0, scratch ? HeadInit.XAVIER : HeadInit.PROBE, TORCH_BN_MOMENTUM, !scratch, seed);
     }
 
@@ -143,22 +154,22 @@ public record Recipe(
 
     public Recipe withMode(Mode m) {
         return new Recipe(name, m, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, validation, headInit, bnMomentum, frozenBatchNorm, seed);
+                warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, seed);
     }
 
     public Recipe withEpochs(int e) {
         return new Recipe(name, mode, e, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, validation, headInit, bnMomentum, frozenBatchNorm, seed);
+                warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, seed);
     }
 
     public Recipe withSeed(long s) {
         return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, validation, headInit, bnMomentum, frozenBatchNorm, s);
+                warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, s);
     }
 
     public Recipe withHeadInit(HeadInit h) {
         return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, validation, h, bnMomentum, frozenBatchNorm, seed);
+                warmupSteps, augment, minCropScale, validation, h, bnMomentum, frozenBatchNorm, seed);
     }
 
     /** The learning rate of a mean-reduced loss that takes the same steps (lr x batch for summed losses). */
@@ -170,11 +181,12 @@ public record Recipe(
     public String describe() {
         return String.format(Locale.ROOT,
                 "recipe %s: mode=%s epochs=%d batch=%d lr=%.3g (head x%.3g) loss=%s%s weight_decay=%.3g momentum=%.3g "
-                        + "schedule=%s%s augment=%s validation=%.2f head_init=%s bn_momentum=%s%s seed=%d",
+                        + "schedule=%s%s augment=%s%s validation=%.2f head_init=%s bn_momentum=%s%s seed=%d",
                 name, mode.label(), epochs, batchSize, lr, headLrMult, lossReduction.name().toLowerCase(Locale.ROOT),
                 lossReduction == Reduction.SUM ? String.format(Locale.ROOT, " (= mean-loss lr %.3g)", meanLossLr()) : "",
                 weightDecay, momentum, schedule.name().toLowerCase(Locale.ROOT),
-                warmupSteps > 0 ? " warmup=" + warmupSteps : "", augment, validation,
+                warmupSteps > 0 ? " warmup=" + warmupSteps : "", augment,
+                augment && minCropScale != BOOK_MIN_CROP_SCALE ? String.format(Locale.ROOT, " (crops >= %.2f)", minCropScale) : "", validation,
                 headInit.name().toLowerCase(Locale.ROOT).replace('_', '-'), bnMomentum == null ? "source" : bnMomentum,
                 frozenBatchNorm ? " frozen_batchnorm" : "", seed);
     }

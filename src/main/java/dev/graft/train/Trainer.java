@@ -156,7 +156,8 @@ public final class Trainer {
         listeners.forEach(l -> l.onStart(this));
         Preprocessing pre = data.preprocessing();
         int floats = Transforms.size(pre);
-        Transforms.ImageTransform trainTf = recipe.augment() ? Transforms.bookTrain(pre) : Transforms.bookTest(pre);
+        Transforms.ImageTransform trainTf = recipe.augment()
+                ? Transforms.randomResizedCrop(pre, recipe.minCropScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, true) : Transforms.bookTest(pre);
         ImageDecoder decoder = new ImageDecoder(opts.maxPixels());
         try (Loader train = new Loader(data.train().samples(), trainTf, floats, recipe.batchSize(), true, recipe.seed(),
                 opts.workers(), opts.prefetch(), opts.onBadImage(), bad, decoder, opts.cacheBytes())) {

@@ -19,7 +19,7 @@ public record WeightsSpec(String name, String architecture, Format format, Strin
                           Preprocessing preprocessing, String classifier, String labels) {
 
     public enum Format {
-        PTH, SAFETENSORS, TFJS;
+        PTH, SAFETENSORS, TFJS, H5;
 
         /** Guesses a local file's format from its name. */
         public static Format of(java.nio.file.Path p) {
@@ -30,11 +30,14 @@ public record WeightsSpec(String name, String architecture, Format format, Strin
             if (n.endsWith(".json") || java.nio.file.Files.isDirectory(p)) {
                 return TFJS;
             }
+            if (n.endsWith(".h5") || n.endsWith(".hdf5")) {
+                return H5;
+            }
             if (n.endsWith(".pth") || n.endsWith(".pt") || n.endsWith(".bin") || n.endsWith(".ckpt")) {
                 return PTH;
             }
             throw new IllegalArgumentException("cannot tell the format of " + p + " from its name; graft reads "
-                    + ".pth/.pt (torch), .safetensors, and TF.js layers models (model.json or its folder)");
+                    + ".pth/.pt (torch), .safetensors, Keras .h5, and TF.js layers models (model.json or its folder)");
         }
     }
 

@@ -92,6 +92,22 @@ class ServerTest {
     }
 
     @Test
+    void busyServerAnswers503WithRetryAfter() throws Exception {
+        try (Server busy = new Server(classifier, new Server.Limits(200_000, 1, 50, 2)).start("127.0.0.1", 0)) {
+            busy.slots().acquire();
+            try {
+                byte[] jpeg = Files.readAllBytes(Shared.hotdog().resolve("test/hotdog/b1d13254d61f.jpg"));
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + busy.port() + "/predict"))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(jpeg)).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(503, r.statusCode(), r.body());
+                assertEquals("1", r.headers().firstValue("Retry-After").orElse(""));
+            } finally {
+                busy.slots().release();
+            }
+        }
+    }
+
+    @Test
     void pageIsServed() throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url("/"))).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());

@@ -28,7 +28,7 @@ class FaultTest {
     void divergenceStopsWithAMessageAndKeepsTheLastGoodCheckpoint() throws Exception {
         Path ckpt = tmp.resolve("checkpoint.safetensors");
         Recipe r = new Recipe("t", Recipe.Mode.FINETUNE, 3, 4, 1e3, 10, 0, 0, Recipe.Reduction.SUM, Recipe.Schedule.CONSTANT,
-                0, true, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
+                0, true, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
         try (NDManager m = Torch.newManager()) {
             Network net = TrainerTest.resnet18(m);
             Trainer t = new Trainer(net, r, new Trainer.Data(TrainerTest.subset(8, 1).train(), null, null, TrainerTest.SMALL),
@@ -68,7 +68,7 @@ class FaultTest {
         Files.createDirectories(tmp.resolve("c.safetensors.tmp/blocker"));
         List<String> log = new ArrayList<>();
         Recipe r = new Recipe("t", Recipe.Mode.FINETUNE, 1, 8, 1e-5, 10, 0, 0, Recipe.Reduction.SUM, Recipe.Schedule.CONSTANT,
-                0, true, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
+                0, true, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
         try (NDManager m = Torch.newManager()) {
             Network net = TrainerTest.resnet18(m);
             TrainOptions opts = TrainOptions.defaults(log::add).withWorkers(2).withCheckpoint(ckpt, 1);

@@ -109,7 +109,7 @@ class ImportedModelTest {
             float[] head = net.stateDict().get("head.weight").toFloats();
             ImageFolder.Splits s = ImageFolder.book(Shared.hotdog());
             Recipe r = new Recipe("t", Recipe.Mode.FROZEN, 1, 8, 1e-3, 10, 1e-3, 0.9, Recipe.Reduction.SUM, Recipe.Schedule.CONSTANT,
-                    0, true, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
+                    0, true, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
             Trainer.Data d = new Trainer.Data(s.train().subset(8, 1), null, null,
                     new Preprocessing(146, false, 128, b.preprocessing().mean(), b.preprocessing().std()));
             new Trainer(net, r, d, TrainOptions.defaults(x -> { }), List.of()).fit();

@@ -20,9 +20,9 @@ class LossReductionTest {
     void summedLossAtLrEqualsMeanLossAtLrTimesBatch() {
         int batch = 8;
         Recipe sum = new Recipe("t", Recipe.Mode.FINETUNE, 1, batch, 5e-5, 10, 1e-3, 0, Recipe.Reduction.SUM,
-                Recipe.Schedule.CONSTANT, 0, false, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
+                Recipe.Schedule.CONSTANT, 0, false, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
         Recipe mean = new Recipe("t", Recipe.Mode.FINETUNE, 1, batch, 5e-5 * batch, 10, 1e-3 / batch, 0, Recipe.Reduction.MEAN,
-                Recipe.Schedule.CONSTANT, 0, false, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
+                Recipe.Schedule.CONSTANT, 0, false, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
         StateDict[] out = new StateDict[2];
         Recipe[] recipes = {sum, mean};
         for (int i = 0; i < 2; i++) {

@@ -42,7 +42,7 @@ class TrainerTest {
     @Test
     void trainingLossFallsOnRealImages() {
         Recipe r = new Recipe("custom", Recipe.Mode.FINETUNE, 4, 16, 2e-5, 10, 1e-3, 0.9, Recipe.Reduction.SUM,
-                Recipe.Schedule.CONSTANT, 0, true, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
+                Recipe.Schedule.CONSTANT, 0, true, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
         try (NDManager m = Torch.newManager()) {
             Network net = resnet18(m);
             List<EpochMetrics> h = new Trainer(net, r, subset(16, 8), quiet(), List.of()).fit();
@@ -56,7 +56,7 @@ class TrainerTest {
     @Test
     void frozenBodyParametersAndBatchNormStatisticsStayBitIdentical() {
         Recipe r = new Recipe("custom", Recipe.Mode.FROZEN, 2, 8, 1e-3, 10, 1e-3, 0.9, Recipe.Reduction.SUM,
-                Recipe.Schedule.CONSTANT, 0, true, 0, Recipe.HeadInit.XAVIER, 0.1, false, 3);
+                Recipe.Schedule.CONSTANT, 0, true, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 3);
         try (NDManager m = Torch.newManager()) {
             Network net = resnet18(m);
             Map<String, TensorData> before = Trainer.snapshotBody(net);
@@ -76,7 +76,7 @@ class TrainerTest {
     @Test
     void sameSeedGivesIdenticalWeights() {
         Recipe r = new Recipe("custom", Recipe.Mode.FINETUNE, 1, 8, 1e-4, 10, 1e-3, 0.9, Recipe.Reduction.SUM,
-                Recipe.Schedule.COSINE, 1, true, 0, Recipe.HeadInit.XAVIER, 0.1, false, 5);
+                Recipe.Schedule.COSINE, 1, true, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 5);
         StateDict[] out = new StateDict[2];
         for (int run = 0; run < 2; run++) {
             try (NDManager m = Torch.newManager()) {

@@ -148,6 +148,22 @@ class FuzzTest {
     }
 
     @Test
+    void kerasHdf5Reader() throws Exception {
+        Path seed = dir.resolve("seed.h5");
+        try (io.jhdf.WritableHdfFile f = io.jhdf.HdfFile.write(seed)) {
+            f.putAttribute("layer_names", new String[] {"dense"});
+            io.jhdf.api.WritableGroup g = f.putGroup("dense");
+            g.putAttribute("weight_names", new String[] {"dense/kernel:0", "dense/bias:0"});
+            io.jhdf.api.WritableGroup inner = g.putGroup("dense");
+            inner.putDataset("kernel:0", new float[][] {{1, 2}, {3, 4}, {5, 6}});
+            inner.putDataset("bias:0", new float[] {0.5f, -0.5f});
+        }
+        assertTrue(KerasH5.read(seed).weights().size() == 2);
+        int[] res = fuzz("keras-h5", List.of(Files.readAllBytes(seed)), "x.h5", KerasH5::read, 5, p -> { });
+        assertTrue(res[1] > 0);
+    }
+
+    @Test
     void tfjsReader() throws Exception {
         Path seedDir = dir.resolve("seed");
         TinyFiles.tfjs(seedDir);
