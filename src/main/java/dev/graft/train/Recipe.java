@@ -21,7 +21,8 @@ import java.util.Locale;
  * @param augment        the book's train_augs (RandomResizedCrop + flip); false: the test transform
  * @param minCropScale   smallest crop area RandomResizedCrop takes, as a fraction of the image (book: 0.08)
  * @param validation     fraction of train carved out to pick the best epoch (0: none, the book's way)
- * @param headInit       xavier (the book) or source-class (rows copied from the source classifier)
+ * @param headInit       xavier (the book), source-class (rows copied from the source classifier) or probe
+ *                       (a logistic regression on the body's features: "LP-FT")
  * @param bnMomentum     BatchNorm running-statistics momentum in PyTorch's sense (0.1: each batch moves them 10%);
  *                       null keeps the source framework's (Keras: 0.01, too slow to follow a new domain in a few
  *                       dozen steps, which leaves fine-tuned Keras models evaluating with stale statistics)
@@ -132,7 +133,8 @@ public record Recipe(
      * optimizer steps and a 200-image set 10, too few to move a randomly initialised head far, and on small sets
      * it falls well below a plain linear probe on the same features. Auto (measured on hotdog, see the README):
      * the head starts from that probe ("LP-FT"); BatchNorm keeps the source's statistics while the weights train
-     * (batch statistics of 16 augmented photos are noise, and train/test behave the same); about 150 steps with
+     * (batch statistics of 16 augmented photos are noise, and train/test behave the same); crops keep at least 35%
+     * of the photo (the book's 8% comes from ImageNet training from scratch); about 150 steps with
      * batch 16 (32 above 200 images), momentum 0.9 at a mean-loss lr of 6.4e-5 (the summed-loss lr is that over the
      * batch), head at 10x, a short warm-up and cosine decay; from 500 images on, 10% is kept aside to pick the
      * best epoch.
