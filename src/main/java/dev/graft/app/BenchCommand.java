@@ -74,12 +74,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--frozen", description = "train: frozen body (head only)")
     boolean frozen;
 
+    @Option(names = "--channels-last", defaultValue = "true", arity = "1", description = "run the network in channels-last memory order (graft's default). Default: ${DEFAULT-VALUE}")
+    boolean channelsLast;
+
     @Option(names = "--json", description = "print one JSON line instead of text")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
         Torch.threads(threads);
+        Torch.channelsLast = channelsLast;
         double[] rates;
         String extra = "";
         switch (mode) {

@@ -63,7 +63,7 @@ public final class Network extends Module {
      * BatchNorm statistics are frozen (its weights still train, normalised with the source's running statistics).
      */
     public NDList features(ParameterStore ps, NDList inputs, boolean training) {
-        return body.forward(ps, inputs, training && !frozenBody && !bodyStatisticsFrozen);
+        return body.forward(ps, new NDList(Torch.channelsLast(inputs.singletonOrThrow())), training && !frozenBody && !bodyStatisticsFrozen);
     }
 
     /** Trains the body's weights while BatchNorm keeps using (and not updating) its running statistics. */
