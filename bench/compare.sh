@@ -3,7 +3,8 @@
 # per workload both medians, the ratio graft/PyTorch and the share of the machine's peak float32 GFLOP/s.
 #   bench/compare.sh [rounds=3] [threads=2]
 # Needs Debian's python3-torch and python3-torchvision (/usr/bin/python3). Both run with glibc's allocator told
-# to keep freed memory (PyTorch's best setting here, and what ./graft sets by default).
+# to keep freed memory, and PyTorch runs the networks in channels-last memory order: its best settings here
+# (and what graft does by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -13,12 +14,12 @@ out=$(mktemp -d)
 mb="--model mobilenet_v1_0.75"
 mbw="--weights ../shared/models/keras-mobilenet_v1_0.75_224"
 workloads=(
-  "resnet18 train 32|--model resnet18 --mode train --batch-size 32|--model resnet18 --mode train --batch-size 32"
-  "resnet18 infer 64|--model resnet18 --mode infer --batch-size 64|--model resnet18 --mode infer --batch-size 64"
-  "mobilenet train 128|$mb $mbw --mode train --batch-size 128 --iterations 5 --warmup 2|$mb --mode train --batch-size 128 --iterations 5 --warmup 2"
-  "mobilenet infer 64|$mb $mbw --mode infer --batch-size 64|$mb --mode infer --batch-size 64"
+  "resnet18 train 32|--model resnet18 --mode train --batch-size 32|--model resnet18 --mode train --batch-size 32 --channels-last"
+  "resnet18 infer 64|--model resnet18 --mode infer --batch-size 64|--model resnet18 --mode infer --batch-size 64 --channels-last"
+  "mobilenet train 128|$mb $mbw --mode train --batch-size 128 --iterations 5 --warmup 2|$mb --mode train --batch-size 128 --iterations 5 --warmup 2 --channels-last"
+  "mobilenet infer 64|$mb $mbw --mode infer --batch-size 64|$mb --mode infer --batch-size 64 --channels-last"
   "pipeline 32|--mode pipeline --batch-size 32 --iterations 25|--mode pipeline --batch-size 32 --iterations 25"
-  "resnet18 epoch 32|--model resnet18 --mode epoch --batch-size 32 --iterations 0|--model resnet18 --mode epoch --batch-size 32 --iterations 0"
+  "resnet18 epoch 32|--model resnet18 --mode epoch --batch-size 32 --iterations 0|--model resnet18 --mode epoch --batch-size 32 --iterations 0 --channels-last"
 )
 ./graft --version >/dev/null
 for r in $(seq "$rounds"); do
@@ -37,6 +38,7 @@ flops = {"resnet18": 3.64, "mobilenet": 0.65}   # GFLOP per image, forward, at 2
 peak = statistics.median(json.loads(l)["median"] for l in open(os.path.join(out, "matmul.jsonl")))
 print(f"peak float32 matmul: {peak:.0f} GFLOP/s")
 print(f"{'workload':22s} {'graft img/s':>12s} {'PyTorch img/s':>14s} {'ratio':>6s} {'graft %peak':>11s} {'torch %peak':>11s} {'graft RSS MB':>12s} {'torch RSS MB':>12s}")
+rows, waits = {}, []
 for w in sys.argv[2:]:
     name = w.split("|")[0]
     key = name.replace(" ", "_")
@@ -49,5 +51,13 @@ for w in sys.argv[2:]:
     mult = 3 if "train" in name or "epoch" in name else 1
     gp = f"{100 * gm * f * mult / peak:.0f}%" if f else "-"
     tp = f"{100 * tm * f * mult / peak:.0f}%" if f else "-"
+    rows[name] = (gm, tm)
+    if "wait_seconds" in g[0]:
+        waits.append(f"{name}: graft waited for data {100 * statistics.median(x['wait_seconds'] / x['total_seconds'] for x in g):.1f}% of the epoch")
     print(f"{name:22s} {gm:12.2f} {tm:14.2f} {gm / tm:6.2f} {gp:>11s} {tp:>11s} {max(x['peak_rss_mb'] for x in g):12.0f} {max(x['peak_rss_mb'] for x in t):12.0f}")
+if "resnet18 epoch 32" in rows and "resnet18 train 32" in rows:
+    e, c = rows["resnet18 epoch 32"], rows["resnet18 train 32"]
+    print(f"epoch on real JPEGs / compute-only, ResNet-18 batch 32: graft {e[0] / c[0]:.3f}, PyTorch {e[1] / c[1]:.3f}")
+for line in waits:
+    print(line)
 PY

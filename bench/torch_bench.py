@@ -7,6 +7,7 @@ Modes: train (forward + backward + SGD step on a fixed random batch), infer (eva
 RandomResizedCrop + flip + ToTensor + Normalize of real JPEGs through a DataLoader), epoch (a training epoch on
 real JPEGs through a DataLoader), matmul (peak float32 GFLOP/s of one large matmul).
 Prints one JSON line: median images/s over the timed iterations after warm-up, min, max, peak RSS.
+--channels-last runs the network in channels-last memory order (PyTorch's best here for both models).
 Run it with Debian's python3-torch / python3-torchvision (`/usr/bin/python3`); glibc's allocator settings
 (MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=...) are the caller's choice, see bench/compare.sh.
 """
@@ -106,6 +107,8 @@ def bench_pipeline(args):
 def bench_epoch(args):
     dl = loader(args)
     model = model_for(args.model)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9, weight_decay=1e-3)
     loss_fn = nn.CrossEntropyLoss(reduction="none")
     model.train()
@@ -115,6 +118,8 @@ def bench_epoch(args):
         w0 = time.perf_counter()
         xb, yb = next(it)
         wait += time.perf_counter() - w0
+        if args.channels_last:
+            xb = xb.to(memory_format=torch.channels_last)
         opt.zero_grad()
         loss_fn(model(xb), yb).sum().backward()
         opt.step()

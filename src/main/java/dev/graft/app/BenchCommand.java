@@ -86,12 +86,14 @@ final class BenchCommand implements Callable<Integer> {
         Torch.channelsLast = channelsLast;
         double[] rates;
         String extra = "";
+        String extraJson = "";
         switch (mode) {
             case "train", "infer" -> rates = compute(mode.equals("train"));
             case "pipeline" -> rates = pipeline();
             case "epoch" -> {
                 double[] r = epoch();
                 rates = new double[] {r[0]};
+                extraJson = String.format(Locale.ROOT, ",\"wait_seconds\":%.3f,\"total_seconds\":%.3f", r[1], r[2]);
                 extra = String.format(Locale.ROOT, ", waiting for data %.1f%% of the epoch (%.1f s of %.1f s)", 100 * r[1] / r[2], r[1], r[2]);
             }
             default -> throw new IllegalArgumentException("--mode must be train, infer, pipeline or epoch");
@@ -101,8 +103,8 @@ final class BenchCommand implements Callable<Integer> {
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         long rss = peakRssKb();
         if (json) {
-            System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"peak_rss_mb\":%.0f}%n",
-                    model, mode, batch, threads, median, sorted[0], sorted[sorted.length - 1], rss / 1024.0);
+            System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"peak_rss_mb\":%.0f%s}%n",
+                    model, mode, batch, threads, median, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extraJson);
         } else {
             System.out.printf(Locale.ROOT, "%s %s batch %d: %.2f images/s (median of %d; min %.2f, max %.2f), peak RSS %.0f MB%s%n",
                     model, mode, batch, median, rates.length, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extra);
