@@ -18,12 +18,13 @@ workloads=(
   "resnet18 infer 64|--model resnet18 --mode infer --batch-size 64|--model resnet18 --mode infer --batch-size 64 --channels-last"
   "mobilenet train 128|$mb $mbw --mode train --batch-size 128 --iterations 5 --warmup 2|$mb --mode train --batch-size 128 --iterations 5 --warmup 2 --channels-last"
   "mobilenet infer 64|$mb $mbw --mode infer --batch-size 64|$mb --mode infer --batch-size 64 --channels-last"
-  "pipeline 32|--mode pipeline --batch-size 32 --iterations 25|--mode pipeline --batch-size 32 --iterations 25"
+  "pipeline 32|--mode pipeline --batch-size 32 --iterations 3 --warmup 1|--mode pipeline --batch-size 32 --iterations 3 --warmup 1"
   "resnet18 epoch 32|--model resnet18 --mode epoch --batch-size 32 --iterations 0|--model resnet18 --mode epoch --batch-size 32 --iterations 0 --channels-last"
 )
 ./graft --version >/dev/null
 for r in $(seq "$rounds"); do
-  /usr/bin/python3 bench/torch_bench.py --mode matmul --threads "$threads" --iterations 5 >> "$out/matmul.jsonl"
+  # peak: libtorch's own matmul (MKL); Debian's python3-torch multiplies with the reference BLAS (~5 GFLOP/s)
+  ./graft bench --mode matmul --threads "$threads" --iterations 5 --json >> "$out/matmul.jsonl"
   for w in "${workloads[@]}"; do
     IFS='|' read -r name g p <<< "$w"
     key=$(echo "$name" | tr ' ' '_')

@@ -47,7 +47,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--weights", description = "weights file (needed for Keras/TF.js models, which bring their graph)")
     Path weights;
 
-    @Option(names = "--mode", defaultValue = "train", description = "train, infer, pipeline or epoch. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--mode", defaultValue = "train", description = "train, infer, pipeline, epoch or matmul (the engine's float32 GFLOP/s on one 4096x4096 matmul). Default: ${DEFAULT-VALUE}")
     String mode;
 
     @Option(names = "--batch-size", defaultValue = "32")
@@ -71,6 +71,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--data", description = "image folder for pipeline/epoch (default ../shared/data/hotdog)")
     Path data;
 
+    @Option(names = "--epochs", defaultValue = "1", description = "epoch: epochs to run, the last one measured; from the second on, decoded images come from the loader's cache as in training (1 GiB). Default: ${DEFAULT-VALUE}")
+    int epochs;
+
     @Option(names = "--frozen", description = "train: frozen body (head only)")
     boolean frozen;
 
@@ -90,13 +93,14 @@ final class BenchCommand implements Callable<Integer> {
         switch (mode) {
             case "train", "infer" -> rates = compute(mode.equals("train"));
             case "pipeline" -> rates = pipeline();
+            case "matmul" -> rates = matmul();
             case "epoch" -> {
                 double[] r = epoch();
                 rates = new double[] {r[0]};
                 extraJson = String.format(Locale.ROOT, ",\"wait_seconds\":%.3f,\"total_seconds\":%.3f", r[1], r[2]);
                 extra = String.format(Locale.ROOT, ", waiting for data %.1f%% of the epoch (%.1f s of %.1f s)", 100 * r[1] / r[2], r[1], r[2]);
             }
-            default -> throw new IllegalArgumentException("--mode must be train, infer, pipeline or epoch");
+            default -> throw new IllegalArgumentException("--mode must be train, infer, pipeline, epoch or matmul");
         }
         double[] sorted = rates.clone();
         Arrays.sort(sorted);
@@ -106,8 +110,8 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"peak_rss_mb\":%.0f%s}%n",
                     model, mode, batch, threads, median, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extraJson);
         } else {
-            System.out.printf(Locale.ROOT, "%s %s batch %d: %.2f images/s (median of %d; min %.2f, max %.2f), peak RSS %.0f MB%s%n",
-                    model, mode, batch, median, rates.length, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extra);
+            System.out.printf(Locale.ROOT, "%s %s batch %d: %.2f %s (median of %d; min %.2f, max %.2f), peak RSS %.0f MB%s%n",
+                    model, mode, batch, median, mode.equals("matmul") ? "GFLOP/s" : "images/s", rates.length, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extra);
         }
         return 0;
     }
@@ -181,62 +185,88 @@ final class BenchCommand implements Callable<Integer> {
         return workers > 0 ? workers : Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     }
 
-    /** Decode + RandomResizedCrop + flip + normalize alone, no model; no decoded-image cache. */
+    /**
+     * Decode + RandomResizedCrop + flip + normalize alone, no model, no decoded-image cache: images/s over whole passes
+     * of the folder (per-batch timings would mostly measure the prefetch queue), {@code --warmup} passes first.
+     */
     private double[] pipeline() {
         ImageFolder f = folder();
         Preprocessing p = pre();
         List<Double> rates = new ArrayList<>();
         try (Loader l = new Loader(f.samples(), Transforms.bookTrain(p), Transforms.size(p), batch, true, 1, workers(), 4,
                 Loader.OnBadImage.SKIP, new BadImages(s -> { }), new ImageDecoder(), 0)) {
-            int it = 0;
-            for (int epoch = 0; it < warmup + iterations; epoch++) {
-                Iterator<Loader.Batch> b = l.epoch(epoch, 0);
+            for (int epoch = 0; epoch < warmup + iterations; epoch++) {
                 long t0 = System.nanoTime();
-                while (b.hasNext() && it < warmup + iterations) {
-                    Loader.Batch batchData = b.next();
-                    double s = (System.nanoTime() - t0) / 1e9;
-                    if (it++ >= warmup) {
-                        rates.add(batchData.size() / s);
-                    }
-                    t0 = System.nanoTime();
+                int images = 0;
+                for (Iterator<Loader.Batch> b = l.epoch(epoch, 0); b.hasNext(); ) {
+                    images += b.next().size();
+                }
+                if (epoch >= warmup) {
+                    rates.add(images / ((System.nanoTime() - t0) / 1e9));
                 }
             }
         }
         return rates.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
-    /** One training epoch on real JPEGs; returns {images/s, seconds waiting for data, total seconds}. */
+    /** The engine's float32 matmul GFLOP/s (one 4096x4096 product per iteration): the machine's practical peak. */
+    private double[] matmul() {
+        int n = 4096;
+        try (NDManager m = Torch.newManager()) {
+            NDArray a = m.randomNormal(new Shape(n, n));
+            NDArray b = m.randomNormal(new Shape(n, n));
+            List<Double> rates = new ArrayList<>();
+            for (int it = 0; it < warmup + iterations; it++) {
+                try (NDManager im = m.newSubManager()) {
+                    long t0 = System.nanoTime();
+                    NDArray c = a.matMul(b);
+                    c.attach(im);
+                    c.getFloat(0, 0);
+                    if (it >= warmup) {
+                        rates.add(2.0 * n * n * n / ((System.nanoTime() - t0) / 1e9) / 1e9);
+                    }
+                }
+            }
+            return rates.stream().mapToDouble(Double::doubleValue).toArray();
+        }
+    }
+
+    /** Training epochs on real JPEGs; returns the last one's {images/s, seconds waiting for data, total seconds}. */
     private double[] epoch() {
         ImageFolder f = folder();
         Preprocessing p = pre();
         try (NDManager m = Torch.newManager();
              Loader l = new Loader(f.samples(), Transforms.bookTrain(p), Transforms.size(p), batch, true, 1, workers(), 2,
-                     Loader.OnBadImage.SKIP, new BadImages(s -> { }), new ImageDecoder(), 0)) {
+                     Loader.OnBadImage.SKIP, new BadImages(s -> { }), new ImageDecoder(), epochs > 1 ? 1L << 30 : 0)) {
             Network net = network(m, new Backbone[1]);
             ParameterStore ps = new ParameterStore(m, false);
             GroupedSgd sgd = new GroupedSgd(1e-3, 0.9);
-            Iterator<Loader.Batch> it = l.epoch(0, 0);
-            int limit = iterations > 0 ? Math.min(iterations, l.batchesPerEpoch()) : l.batchesPerEpoch();
-            long t0 = System.nanoTime();
-            double wait = 0;
-            int images = 0;
-            for (int i = 0; i < limit && it.hasNext(); i++) {
-                long w0 = System.nanoTime();
-                Loader.Batch b = it.next();
-                wait += (System.nanoTime() - w0) / 1e9;
-                try (NDManager bm = m.newSubManager()) {
-                    NDArray x = bm.create(FloatBuffer.wrap(b.data(), 0, b.size() * Transforms.size(p)), new Shape(b.size(), 3, size, size));
-                    NDArray y = bm.create(b.labels()).toType(DataType.INT64, false);
-                    try (GradientCollector gc = Torch.engine().newGradientCollector()) {
-                        NDArray logits = net.forward(ps, new NDList(x), true).singletonOrThrow();
-                        gc.backward(logits.logSoftmax(1).mul(y.oneHot(net.numClasses())).sum().neg());
+            double[] last = null;
+            for (int epoch = 0; epoch < Math.max(1, epochs); epoch++) {
+                Iterator<Loader.Batch> it = l.epoch(epoch, 0);
+                int limit = iterations > 0 ? Math.min(iterations, l.batchesPerEpoch()) : l.batchesPerEpoch();
+                long t0 = System.nanoTime();
+                double wait = 0;
+                int images = 0;
+                for (int i = 0; i < limit && it.hasNext(); i++) {
+                    long w0 = System.nanoTime();
+                    Loader.Batch b = it.next();
+                    wait += (System.nanoTime() - w0) / 1e9;
+                    try (NDManager bm = m.newSubManager()) {
+                        NDArray x = bm.create(FloatBuffer.wrap(b.data(), 0, b.size() * Transforms.size(p)), new Shape(b.size(), 3, size, size));
+                        NDArray y = bm.create(b.labels()).toType(DataType.INT64, false);
+                        try (GradientCollector gc = Torch.engine().newGradientCollector()) {
+                            NDArray logits = net.forward(ps, new NDList(x), true).singletonOrThrow();
+                            gc.backward(logits.logSoftmax(1).mul(y.oneHot(net.numClasses())).sum().neg());
+                        }
+                        sgd.step(net.trainableParameters(), k -> 1e-5, 1f);
                     }
-                    sgd.step(net.trainableParameters(), k -> 1e-5, 1f);
+                    images += b.size();
                 }
-                images += b.size();
+                double total = (System.nanoTime() - t0) / 1e9;
+                last = new double[] {images / total, wait, total};
             }
-            double total = (System.nanoTime() - t0) / 1e9;
-            return new double[] {images / total, wait, total};
+            return last;
         }
     }
 
