@@ -65,16 +65,15 @@ public final class ResNet {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDList x = conv1.forward(ps, inputs, training);
-            x = bn1.forward(ps, x, training);
-            NDArray a = x.singletonOrThrow().getNDArrayInternal().relu();
-            a = a.getNDArrayInternal().maxPool(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false);
-            x = new NDList(a);
+            NDArray a = conv1.forward(ps, inputs, training).singletonOrThrow();
+            a = free(a, bn1.forward(ps, new NDList(a), training).singletonOrThrow());
+            a = free(a, a.getNDArrayInternal().relu());
+            a = free(a, a.getNDArrayInternal().maxPool(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false));
             for (Module stage : stages) {
-                x = stage.forward(ps, x, training);
+                a = free(a, stage.forward(ps, new NDList(a), training).singletonOrThrow());
             }
             // AdaptiveAvgPool2d((1, 1)) then flatten
-            return new NDList(x.singletonOrThrow().getNDArrayInternal().globalAvgPool());
+            return new NDList(free(a, a.getNDArrayInternal().globalAvgPool()));
         }
     }
 
@@ -95,11 +94,12 @@ public final class ResNet {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDList out = conv1.forward(ps, inputs, training);
-            out = relu(bn1.forward(ps, out, training));
-            out = bn2.forward(ps, conv2.forward(ps, out, training), training);
-            NDArray identity = downsample == null ? inputs.singletonOrThrow() : downsample.forward(ps, inputs, training).singletonOrThrow();
-            return new NDList(out.singletonOrThrow().add(identity).getNDArrayInternal().relu());
+            NDArray x = conv1.forward(ps, inputs, training).singletonOrThrow();
+            x = free(x, bn1.forward(ps, new NDList(x), training).singletonOrThrow());
+            x = free(x, x.getNDArrayInternal().relu());
+            x = free(x, conv2.forward(ps, new NDList(x), training).singletonOrThrow());
+            x = free(x, bn2.forward(ps, new NDList(x), training).singletonOrThrow());
+            return residual(ps, x, inputs, downsample, training);
         }
     }
 
@@ -125,16 +125,35 @@ public final class ResNet {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDList x = relu(bn1.forward(ps, conv1.forward(ps, inputs, training), training));
-            x = relu(bn2.forward(ps, conv2.forward(ps, x, training), training));
-            x = bn3.forward(ps, conv3.forward(ps, x, training), training);
-            NDArray identity = downsample == null ? inputs.singletonOrThrow() : downsample.forward(ps, inputs, training).singletonOrThrow();
-            return new NDList(x.singletonOrThrow().add(identity).getNDArrayInternal().relu());
+            NDArray x = conv1.forward(ps, inputs, training).singletonOrThrow();
+            x = free(x, bn1.forward(ps, new NDList(x), training).singletonOrThrow());
+            x = free(x, x.getNDArrayInternal().relu());
+            x = free(x, conv2.forward(ps, new NDList(x), training).singletonOrThrow());
+            x = free(x, bn2.forward(ps, new NDList(x), training).singletonOrThrow());
+            x = free(x, x.getNDArrayInternal().relu());
+            x = free(x, conv3.forward(ps, new NDList(x), training).singletonOrThrow());
+            x = free(x, bn3.forward(ps, new NDList(x), training).singletonOrThrow());
+            return residual(ps, x, inputs, downsample, training);
         }
     }
 
-    static NDList relu(NDList x) {
-        return new NDList(x.singletonOrThrow().getNDArrayInternal().relu());
+    /** relu(x + identity), freeing the intermediates. */
+    static NDList residual(ParameterStore ps, NDArray x, NDList inputs, Seq downsample, boolean training) {
+        NDArray identity = downsample == null ? inputs.singletonOrThrow() : downsample.forward(ps, inputs, training).singletonOrThrow();
+        NDArray sum = free(x, x.add(identity));
+        if (downsample != null) {
+            identity.close();
+        }
+        return new NDList(free(sum, sum.getNDArrayInternal().relu()));
+    }
+
+    /**
+     * Closes the handle of an activation once the next layer has used it, as PyTorch's refcounting frees it; DJL
+     * would keep every activation to the end of the batch. Autograd holds its own reference to what backward needs.
+     */
+    static NDArray free(NDArray used, NDArray result) {
+        used.close();
+        return result;
     }
 
     /** A sequence of named children, like torch.nn.Sequential. */
@@ -150,7 +169,11 @@ public final class ResNet {
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
             NDList x = inputs;
             for (Block b : children.values()) {
-                x = b.forward(ps, x, training);
+                NDList next = b.forward(ps, x, training);
+                if (x != inputs) {
+                    x.close();
+                }
+                x = next;
             }
             return x;
         }
