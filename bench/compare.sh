@@ -4,7 +4,8 @@
 #   bench/compare.sh [rounds=3] [threads=2]
 # Needs Debian's python3-torch and python3-torchvision (/usr/bin/python3). Both run with glibc's allocator told
 # to keep freed memory, and PyTorch runs the networks in channels-last memory order: its best settings here
-# (and what graft does by default).
+# (and what graft does by default). Inference runs twice: as is, and with BatchNorm folded into the convolutions
+# on both sides (what graft's predict and serve do).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -15,9 +16,11 @@ mb="--model mobilenet_v1_0.75"
 mbw="--weights ../shared/models/keras-mobilenet_v1_0.75_224"
 workloads=(
   "resnet18 train 32|--model resnet18 --mode train --batch-size 32|--model resnet18 --mode train --batch-size 32 --channels-last"
-  "resnet18 infer 64|--model resnet18 --mode infer --batch-size 64|--model resnet18 --mode infer --batch-size 64 --channels-last"
+  "resnet18 infer 64|--model resnet18 --mode infer --batch-size 64 --fold-batchnorm false|--model resnet18 --mode infer --batch-size 64 --channels-last"
+  "resnet18 infer 64 folded|--model resnet18 --mode infer --batch-size 64|--model resnet18 --mode infer --batch-size 64 --channels-last --fold-batchnorm"
   "mobilenet train 128|$mb $mbw --mode train --batch-size 128 --iterations 5 --warmup 2|$mb --mode train --batch-size 128 --iterations 5 --warmup 2 --channels-last"
-  "mobilenet infer 64|$mb $mbw --mode infer --batch-size 64|$mb --mode infer --batch-size 64 --channels-last"
+  "mobilenet infer 64|$mb $mbw --mode infer --batch-size 64 --fold-batchnorm false|$mb --mode infer --batch-size 64 --channels-last"
+  "mobilenet infer 64 folded|$mb $mbw --mode infer --batch-size 64|$mb --mode infer --batch-size 64 --channels-last --fold-batchnorm"
   "pipeline 32|--mode pipeline --batch-size 32 --iterations 3 --warmup 1|--mode pipeline --batch-size 32 --iterations 3 --warmup 1"
   "resnet18 epoch 32|--model resnet18 --mode epoch --batch-size 32 --iterations 0|--model resnet18 --mode epoch --batch-size 32 --iterations 0 --channels-last"
 )

@@ -50,8 +50,35 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def fold_batchnorm(model):
+    """Folds each BatchNorm into the convolution before it (eval only), as graft's predict and serve do."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    model.eval()
+    if isinstance(model, nn.Sequential):
+        layers, i = list(model), 0
+        out = []
+        while i < len(layers):
+            if isinstance(layers[i], nn.Conv2d) and i + 1 < len(layers) and isinstance(layers[i + 1], nn.BatchNorm2d):
+                out.append(fuse_conv_bn_eval(layers[i], layers[i + 1]))
+                i += 2
+            else:
+                out.append(layers[i])
+                i += 1
+        return nn.Sequential(*out)
+    modules = dict(model.named_modules())
+    for name, m in list(modules.items()):  # torchvision ResNet: convN/bnN pairs and downsample.0/.1
+        for conv_name, bn_name in [(f"conv{k}", f"bn{k}") for k in (1, 2, 3)] + [("0", "1")]:
+            conv, bn = getattr(m, conv_name, None), getattr(m, bn_name, None)
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                setattr(m, conv_name, fuse_conv_bn_eval(conv, bn))
+                setattr(m, bn_name, nn.Identity())
+    return model
+
+
 def bench_compute(args, train):
     model = model_for(args.model)
+    if not train and args.fold_batchnorm:
+        model = fold_batchnorm(model)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
     x = torch.randn(args.batch_size, 3, args.image_size, args.image_size)
@@ -148,6 +175,7 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--fold-batchnorm", action="store_true", help="infer: fold BatchNorm into the convolutions first")
     p.add_argument("--data", default="../shared/data/hotdog")
     args = p.parse_args()
     torch.set_num_threads(args.threads)

@@ -80,6 +80,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--channels-last", defaultValue = "true", arity = "1", description = "run the network in channels-last memory order (graft's default). Default: ${DEFAULT-VALUE}")
     boolean channelsLast;
 
+    @Option(names = "--fold-batchnorm", defaultValue = "true", arity = "1", description = "infer: fold BatchNorm into the convolutions once, as predict and serve do. Default: ${DEFAULT-VALUE}")
+    boolean foldBatchNorm;
+
     @Option(names = "--json", description = "print one JSON line instead of text")
     boolean json;
 
@@ -143,6 +146,9 @@ final class BenchCommand implements Callable<Integer> {
                 labels[i] = i % 2;
             }
             NDArray y = m.create(labels).toType(DataType.INT64, false);
+            if (!train && foldBatchNorm) {
+                net.foldBatchNorm();
+            }
             List<Double> rates = new ArrayList<>();
             for (int it = 0; it < warmup + iterations; it++) {
                 long t0 = System.nanoTime();

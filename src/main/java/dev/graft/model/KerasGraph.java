@@ -233,8 +233,14 @@ public final class KerasGraph {
         final int featureDim;
         private final String output;
         private final Map<String, Integer> lastUse = new HashMap<>();
+        // inference folding: linear convs and BatchNorms by node name, and which BatchNorm each conv folds into
+        private final Map<String, Conv2d> linearConvs = new HashMap<>();
+        private final Map<String, BatchNorm> batchNorms = new HashMap<>();
+        private final Map<String, BatchNorm> foldInto = new HashMap<>();
+        private final BatchNormFolding folding;
 
         Body(Graph g, Layers layers) {
+            folding = layers.folding();
             Map<String, long[]> shapes = new HashMap<>();
             Map<String, LayerSpec> byName = new HashMap<>();
             g.layers().forEach(l -> byName.put(l.name(), l));
@@ -267,6 +273,19 @@ public final class KerasGraph {
             for (int k = 0; k < nodes.size(); k++) {
                 for (String i : nodes.get(k).inputs()) {
                     lastUse.put(i, k);
+                }
+            }
+            Map<String, Integer> readers = new HashMap<>();
+            nodes.forEach(node -> node.inputs().forEach(i -> readers.merge(i, 1, Integer::sum)));
+            for (Node node : nodes) {
+                BatchNorm bn = batchNorms.get(node.name());
+                if (bn != null && node.inputs().size() == 1) {
+                    String i = node.inputs().get(0);
+                    Conv2d conv = linearConvs.get(i);
+                    if (conv != null && readers.get(i) == 1 && !i.equals(output)) {
+                        foldInto.put(i, bn);
+                        folding.pair(conv, bn);
+                    }
                 }
             }
             long[] out = shapes.get(output);
@@ -313,12 +332,23 @@ public final class KerasGraph {
                     boolean dynamicPad = same && !staticPad;
                     String act = c.path("activation").asText("linear");
                     long[] shp = {outC, outSize(s0[1], k[0], st[0], same), outSize(s0[2], k[1], st[1], same)};
+                    if (act.equals("linear")) {
+                        linearConvs.put(n, conv);
+                    }
                     return new Node(n, l.inputs(), shp, (ps, x, t) -> {
                         NDArray a = x.get(0);
                         if (dynamicPad) {
                             a = tfSamePad(a, k, st, 0);
                         }
-                        return activation(conv.forward(ps, new NDList(a), t).singletonOrThrow(), act, n);
+                        BatchNorm next = foldInto.get(n);
+                        NDArray[] f = next == null ? null : folding.foldedFor(next, t);
+                        NDArray y = f != null
+                                ? Conv2d.conv2d(a, f[0], f[1], conv.getStride(), conv.getPadding(), conv.getDilation(), conv.getGroups()).singletonOrThrow()
+                                : conv.forward(ps, new NDList(a), t).singletonOrThrow();
+                        if (a != x.get(0)) {
+                            a.close();
+                        }
+                        return activation(y, act, n);
                     });
                 }
                 case "BatchNormalization" -> {
@@ -339,7 +369,8 @@ public final class KerasGraph {
                     }
                     names.put(n + "/moving_mean", bn.getParameters().get("runningMean"));
                     names.put(n + "/moving_variance", bn.getParameters().get("runningVar"));
-                    return new Node(n, l.inputs(), s0, (ps, x, t) -> bn.forward(ps, new NDList(x.get(0)), t).singletonOrThrow());
+                    batchNorms.put(n, bn);
+                    return new Node(n, l.inputs(), s0, (ps, x, t) -> folding.batchNormAfterFoldedConv(ps, bn, x.get(0), t));
                 }
                 case "Activation" -> {
                     String act = c.path("activation").asText();

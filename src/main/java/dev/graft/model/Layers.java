@@ -12,6 +12,7 @@ import ai.djl.nn.norm.BatchNorm;
 public final class Layers {
     private final NDManager manager;
     private final Float batchNormMomentum;
+    private final BatchNormFolding folding = new BatchNormFolding();
 
     public Layers(NDManager manager) {
         this(manager, null);
@@ -28,6 +29,11 @@ public final class Layers {
 
     public NDManager manager() {
         return manager;
+    }
+
+    /** Inference-time folding of the BatchNorms created here into the convolutions declared before them. */
+    public BatchNormFolding folding() {
+        return folding;
     }
 
     public Conv2d conv(int in, int out, int kernel, int stride, int padding, int groups, boolean bias) {
@@ -55,6 +61,7 @@ public final class Layers {
                 .optCenter(center)
                 .optScale(scale)
                 .build();
+        folding.registerEpsilon(bn, eps);
         return init(bn, new Shape(1, channels, 1, 1));
     }
 

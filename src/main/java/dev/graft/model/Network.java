@@ -36,6 +36,7 @@ public final class Network extends Module {
     private final Map<String, Parameter> bodyParams;
     private final Map<String, Parameter> headParams = new LinkedHashMap<>();
     private final NDManager manager;
+    private final BatchNormFolding folding;
     private boolean frozenBody;
     private boolean bodyStatisticsFrozen;
 
@@ -49,6 +50,7 @@ public final class Network extends Module {
         this.numClasses = numClasses;
         this.bodyParams = Collections.unmodifiableMap(new LinkedHashMap<>(bodyParams));
         this.manager = layers.manager();
+        this.folding = layers.folding();
         headParams.put(headName + ".weight", head.getParameters().get("weight"));
         headParams.put(headName + ".bias", head.getParameters().get("bias"));
     }
@@ -64,6 +66,19 @@ public final class Network extends Module {
      */
     public NDList features(ParameterStore ps, NDList inputs, boolean training) {
         return body.forward(ps, new NDList(Torch.channelsLast(inputs.singletonOrThrow())), training && !frozenBody && !bodyStatisticsFrozen);
+    }
+
+    /**
+     * Folds every BatchNorm into the convolution before it, from the current weights, for forwards that do not
+     * train (evaluation, prediction, feature caching); training forwards are unaffected. The weights must not
+     * change until {@link #unfoldBatchNorm()}.
+     */
+    public void foldBatchNorm() {
+        folding.fold();
+    }
+
+    public void unfoldBatchNorm() {
+        folding.unfold();
     }
 
     /** Trains the body's weights while BatchNorm keeps using (and not updating) its running statistics. */

@@ -43,10 +43,12 @@ public final class ResNet {
         private final Conv2d conv1;
         private final BatchNorm bn1;
         private final Module[] stages = new Module[4];
+        private final BatchNormFolding folding;
 
         Body(int[] blocks, boolean bottleneck, Layers l) {
             conv1 = add("conv1", l.conv(3, 64, 7, 2, 3, 1, false));
             bn1 = add("bn1", l.batchNorm(64));
+            folding = pair(l, conv1, bn1);
             int inplanes = 64;
             int[] planes = {64, 128, 256, 512};
             for (int s = 0; s < 4; s++) {
@@ -65,8 +67,7 @@ public final class ResNet {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDArray a = conv1.forward(ps, inputs, training).singletonOrThrow();
-            a = free(a, bn1.forward(ps, new NDList(a), training).singletonOrThrow());
+            NDArray a = folding.convBn(ps, conv1, bn1, inputs.singletonOrThrow(), training);
             a = free(a, a.getNDArrayInternal().relu());
             a = free(a, a.getNDArrayInternal().maxPool(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false));
             for (Module stage : stages) {
@@ -83,22 +84,23 @@ public final class ResNet {
         private final Conv2d conv2;
         private final BatchNorm bn2;
         private final Seq downsample;
+        private final BatchNormFolding folding;
 
         BasicBlock(int in, int planes, int stride, Layers l) {
             conv1 = add("conv1", l.conv(in, planes, 3, stride, 1, 1, false));
             bn1 = add("bn1", l.batchNorm(planes));
             conv2 = add("conv2", l.conv(planes, planes, 3, 1, 1, 1, false));
             bn2 = add("bn2", l.batchNorm(planes));
+            folding = pair(l, conv1, bn1);
+            pair(l, conv2, bn2);
             downsample = (stride != 1 || in != planes) ? add("downsample", Seq.downsample(in, planes, stride, l)) : null;
         }
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDArray x = conv1.forward(ps, inputs, training).singletonOrThrow();
-            x = free(x, bn1.forward(ps, new NDList(x), training).singletonOrThrow());
+            NDArray x = folding.convBn(ps, conv1, bn1, inputs.singletonOrThrow(), training);
             x = free(x, x.getNDArrayInternal().relu());
-            x = free(x, conv2.forward(ps, new NDList(x), training).singletonOrThrow());
-            x = free(x, bn2.forward(ps, new NDList(x), training).singletonOrThrow());
+            x = free(x, folding.convBn(ps, conv2, bn2, x, training));
             return residual(ps, x, inputs, downsample, training);
         }
     }
@@ -111,6 +113,7 @@ public final class ResNet {
         private final Conv2d conv3;
         private final BatchNorm bn3;
         private final Seq downsample;
+        private final BatchNormFolding folding;
 
         Bottleneck(int in, int planes, int stride, Layers l) {
             int out = planes * 4;
@@ -120,21 +123,27 @@ public final class ResNet {
             bn2 = add("bn2", l.batchNorm(planes));
             conv3 = add("conv3", l.conv(planes, out, 1, 1, 0, 1, false));
             bn3 = add("bn3", l.batchNorm(out));
+            folding = pair(l, conv1, bn1);
+            pair(l, conv2, bn2);
+            pair(l, conv3, bn3);
             downsample = (stride != 1 || in != out) ? add("downsample", Seq.downsample(in, out, stride, l)) : null;
         }
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDArray x = conv1.forward(ps, inputs, training).singletonOrThrow();
-            x = free(x, bn1.forward(ps, new NDList(x), training).singletonOrThrow());
+            NDArray x = folding.convBn(ps, conv1, bn1, inputs.singletonOrThrow(), training);
             x = free(x, x.getNDArrayInternal().relu());
-            x = free(x, conv2.forward(ps, new NDList(x), training).singletonOrThrow());
-            x = free(x, bn2.forward(ps, new NDList(x), training).singletonOrThrow());
+            x = free(x, folding.convBn(ps, conv2, bn2, x, training));
             x = free(x, x.getNDArrayInternal().relu());
-            x = free(x, conv3.forward(ps, new NDList(x), training).singletonOrThrow());
-            x = free(x, bn3.forward(ps, new NDList(x), training).singletonOrThrow());
+            x = free(x, folding.convBn(ps, conv3, bn3, x, training));
             return residual(ps, x, inputs, downsample, training);
         }
+    }
+
+    /** Declares conv -> bn for inference folding; returns the network's folding. */
+    static BatchNormFolding pair(Layers l, Conv2d conv, BatchNorm bn) {
+        l.folding().pair(conv, bn);
+        return l.folding();
     }
 
     /** relu(x + identity), freeing the intermediates. */
@@ -158,15 +167,23 @@ public final class ResNet {
 
     /** A sequence of named children, like torch.nn.Sequential. */
     static final class Seq extends Module {
+        private BatchNormFolding folding;
+        private Conv2d conv;
+        private BatchNorm bn;
+
         static Seq downsample(int in, int out, int stride, Layers l) {
             Seq s = new Seq();
-            s.add("0", l.conv(in, out, 1, stride, 0, 1, false));
-            s.add("1", l.batchNorm(out));
+            s.conv = s.add("0", l.conv(in, out, 1, stride, 0, 1, false));
+            s.bn = s.add("1", l.batchNorm(out));
+            s.folding = pair(l, s.conv, s.bn);
             return s;
         }
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            if (folding != null) {
+                return new NDList(folding.convBn(ps, conv, bn, inputs.singletonOrThrow(), training));
+            }
             NDList x = inputs;
             for (Block b : children.values()) {
                 NDList next = b.forward(ps, x, training);

@@ -44,15 +44,21 @@ public final class Evaluator {
              NDManager m = net.manager().newSubManager()) {
             ParameterStore ps = new ParameterStore(m, false);
             Iterator<Loader.Batch> it = loader.epoch(0, 0);
-            while (it.hasNext()) {
-                Loader.Batch b = it.next();
-                if (b.size() == 0) {
-                    continue;
+            // the weights stay put for the whole pass: fold BatchNorm into the convolutions once
+            net.foldBatchNorm();
+            try {
+                while (it.hasNext()) {
+                    Loader.Batch b = it.next();
+                    if (b.size() == 0) {
+                        continue;
+                    }
+                    try (NDManager bm = m.newSubManager()) {
+                        consumer.accept(ps, bm.create(FloatBuffer.wrap(b.data(), 0, b.size() * floats),
+                                new Shape(b.size(), 3, pre.crop(), pre.crop())), b);
+                    }
                 }
-                try (NDManager bm = m.newSubManager()) {
-                    consumer.accept(ps, bm.create(FloatBuffer.wrap(b.data(), 0, b.size() * floats),
-                            new Shape(b.size(), 3, pre.crop(), pre.crop())), b);
-                }
+            } finally {
+                net.unfoldBatchNorm();
             }
         }
     }

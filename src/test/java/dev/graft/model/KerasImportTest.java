@@ -53,7 +53,15 @@ class KerasImportTest {
             double d = maxAbs(wantProbs, probs);
             System.out.println("mobilenet max |prob diff| = " + d);
             assertTrue(d <= 1e-4, "max abs prob diff " + d);
+            // predict and serve fold BatchNorm into the convolutions: the same probabilities and ranking
+            net.foldBatchNorm();
+            float[] folded = net.forward(ps, new NDList(x), false).singletonOrThrow().softmax(1).toFloatArray();
+            double df = maxAbs(wantProbs, folded);
+            System.out.println("mobilenet, BatchNorm folded: max |prob diff| = " + df);
+            assertTrue(df <= 1e-4, "folded: max abs prob diff " + df);
+            net.unfoldBatchNorm();
             for (int i = 0; i < 3; i++) {
+                assertEquals(argsortDesc(probs, i * 1000, 1000)[0], argsortDesc(folded, i * 1000, 1000)[0]);
                 JsonNode expected = top5.get("images").get(i).get("top5");
                 int[] order = argsortDesc(probs, i * 1000, 1000);
                 for (int k = 0; k < 5; k++) {

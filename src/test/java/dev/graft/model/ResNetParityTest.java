@@ -31,20 +31,50 @@ class ResNetParityTest {
             Network net = ResNet.build("resnet18", 1000, new Layers(m));
             net.loadAll(sd);
             NDArray x = m.create(FloatBuffer.wrap(input.toFloats()), new Shape(input.shape()));
-            float[] got = net.forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow().toFloatArray();
-            assertEquals(want.length, got.length);
-            double num = 0;
-            double den = 0;
-            double maxAbs = 0;
-            for (int i = 0; i < want.length; i++) {
-                num += (got[i] - want[i]) * (double) (got[i] - want[i]);
-                den += want[i] * (double) want[i];
-                maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
-            }
-            double rel = Math.sqrt(num / den);
-            assertTrue(rel < 1e-4, "relative L2 error " + rel);
-            assertTrue(maxAbs < 1e-4, "max abs error " + maxAbs);
+            ParameterStore ps = new ParameterStore(m, false);
+            assertClose(want, net.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray(), "eval");
+            // evaluation, predict and serve fold BatchNorm into the convolutions once
+            net.foldBatchNorm();
+            assertClose(want, net.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray(), "BatchNorm folded");
+            net.unfoldBatchNorm();
+            assertClose(want, net.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray(), "unfolded again");
         }
+    }
+
+    @Test
+    void trainingForwardIgnoresTheFold() throws Exception {
+        StateDict sd = PthReader.read(Shared.path("fixtures/torchvision/resnet18_seed0.pth"));
+        TensorData input = Npy.read(Shared.path("fixtures/torchvision/resnet18_seed0_input.npy"));
+        try (NDManager m = Torch.newManager()) {
+            Network a = ResNet.build("resnet18", 1000, new Layers(m));
+            Network b = ResNet.build("resnet18", 1000, new Layers(m));
+            a.loadAll(sd);
+            b.loadAll(sd);
+            b.foldBatchNorm();
+            NDArray x = m.create(FloatBuffer.wrap(input.toFloats()), new Shape(input.shape()));
+            ParameterStore ps = new ParameterStore(m, false);
+            // training mode normalises with the batch's statistics and updates the running ones: identical in both
+            float[] ta = a.forward(ps, new NDList(x), true).singletonOrThrow().toFloatArray();
+            float[] tb = b.forward(ps, new NDList(x), true).singletonOrThrow().toFloatArray();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(ta, tb);
+            float[] mean = a.stateDict().get("layer1.0.bn1.running_mean").toFloats();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(mean, b.stateDict().get("layer1.0.bn1.running_mean").toFloats());
+        }
+    }
+
+    private static void assertClose(float[] want, float[] got, String what) {
+        assertEquals(want.length, got.length);
+        double num = 0;
+        double den = 0;
+        double maxAbs = 0;
+        for (int i = 0; i < want.length; i++) {
+            num += (got[i] - want[i]) * (double) (got[i] - want[i]);
+            den += want[i] * (double) want[i];
+            maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
+        }
+        double rel = Math.sqrt(num / den);
+        assertTrue(rel < 1e-4, what + ": relative L2 error " + rel);
+        assertTrue(maxAbs < 1e-4, what + ": max abs error " + maxAbs);
     }
 
     @Test
