@@ -14,7 +14,8 @@ public final class Torch {
         if (System.getenv("DJL_OFFLINE") == null && System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }
-        // DJL's "graph executor optimizer" only concerns TorchScript models, which graft does not use
+        // DJL's "graph executor optimizer" profiles TorchScript modules (graft's only one is ReLU6) for the first
+        // calls; off, they run at once
         System.setProperty("ai.djl.pytorch.graph_optimizer", System.getProperty("ai.djl.pytorch.graph_optimizer", "false"));
     }
 
