@@ -2,6 +2,7 @@ package dev.graft.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.JniUtils;
@@ -28,7 +29,11 @@ public final class Relu6 {
             }
             PtSymbolBlock b = JniUtils.loadModule((PtNDManager) Torch.engine().newBaseManager(), in, true, false);
             // always "train" mode: hardtanh has no train/eval difference, and DJL runs an eval-mode module without
-            // autograd, which would cut gradients where the body trains with frozen BatchNorm statistics
+            // autograd, which would cut gradients where the body trains with frozen BatchNorm statistics. One call
+            // here does DJL's first-call bookkeeping before any concurrent use (serve).
+            try (NDManager m = Torch.newManager()) {
+                b.forward(new ParameterStore(m, false), new NDList(m.create(new float[] {7f})), true);
+            }
             return b;
         } catch (Exception | UnsatisfiedLinkError e) {
             System.err.println("graft: warning: ReLU6 falls back to clip (" + e.getMessage() + ")");
