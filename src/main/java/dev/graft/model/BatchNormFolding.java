@@ -31,10 +31,6 @@ public final class BatchNormFolding {
         convOf.put(bn, conv);
     }
 
-    public boolean isFolded() {
-        return !folded.isEmpty();
-    }
-
     /** Computes the folded weights of every declared pair from the current parameters. */
     public void fold() {
         unfold();
@@ -72,29 +68,31 @@ public final class BatchNormFolding {
         folded.clear();
     }
 
-    /** bn(conv(x)): one folded conv when folded and not training; closes the intermediate. */
-    NDArray convBn(ParameterStore ps, Conv2d conv, BatchNorm bn, NDArray x, boolean training) {
-        NDArray[] f = training ? null : folded.get(bn);
+    /** conv(x), with {@code bn} folded into it when folded and not training; {@code bn} may be null (no pair). */
+    NDArray conv(ParameterStore ps, Conv2d conv, BatchNorm bn, NDArray x, boolean training) {
+        NDArray[] f = training || bn == null ? null : folded.get(bn);
         if (f != null) {
             return Conv2d.conv2d(x, f[0], f[1], conv.getStride(), conv.getPadding(), conv.getDilation(), conv.getGroups())
                     .singletonOrThrow();
         }
-        NDArray y = conv.forward(ps, new NDList(x), training).singletonOrThrow();
-        NDArray z = bn.forward(ps, new NDList(y), training).singletonOrThrow();
-        y.close();
-        return z;
+        return conv.forward(ps, new NDList(x), training).singletonOrThrow();
     }
 
     /** bn(x) or, when folded, x itself: its conv already applied the BatchNorm. */
-    NDArray batchNormAfterFoldedConv(ParameterStore ps, BatchNorm bn, NDArray x, boolean training) {
+    NDArray batchNorm(ParameterStore ps, BatchNorm bn, NDArray x, boolean training) {
         if (!training && folded.containsKey(bn)) {
             return x;
         }
         return bn.forward(ps, new NDList(x), training).singletonOrThrow();
     }
 
-    /** The folded conv of a pair, or null when not folded (or training). */
-    NDArray[] foldedFor(BatchNorm bn, boolean training) {
-        return training ? null : folded.get(bn);
+    /** bn(conv(x)), one folded conv when folded and not training; closes the intermediate. */
+    NDArray convBn(ParameterStore ps, Conv2d conv, BatchNorm bn, NDArray x, boolean training) {
+        NDArray y = conv(ps, conv, bn, x, training);
+        NDArray z = batchNorm(ps, bn, y, training);
+        if (z != y) {
+            y.close();
+        }
+        return z;
     }
 }

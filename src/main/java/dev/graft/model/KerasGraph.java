@@ -340,11 +340,7 @@ public final class KerasGraph {
                         if (dynamicPad) {
                             a = tfSamePad(a, k, st, 0);
                         }
-                        BatchNorm next = foldInto.get(n);
-                        NDArray[] f = next == null ? null : folding.foldedFor(next, t);
-                        NDArray y = f != null
-                                ? Conv2d.conv2d(a, f[0], f[1], conv.getStride(), conv.getPadding(), conv.getDilation(), conv.getGroups()).singletonOrThrow()
-                                : conv.forward(ps, new NDList(a), t).singletonOrThrow();
+                        NDArray y = folding.conv(ps, conv, foldInto.get(n), a, t);
                         if (a != x.get(0)) {
                             a.close();
                         }
@@ -370,7 +366,7 @@ public final class KerasGraph {
                     names.put(n + "/moving_mean", bn.getParameters().get("runningMean"));
                     names.put(n + "/moving_variance", bn.getParameters().get("runningVar"));
                     batchNorms.put(n, bn);
-                    return new Node(n, l.inputs(), s0, (ps, x, t) -> folding.batchNormAfterFoldedConv(ps, bn, x.get(0), t));
+                    return new Node(n, l.inputs(), s0, (ps, x, t) -> folding.batchNorm(ps, bn, x.get(0), t));
                 }
                 case "Activation" -> {
                     String act = c.path("activation").asText();

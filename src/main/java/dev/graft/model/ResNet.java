@@ -48,7 +48,8 @@ public final class ResNet {
         Body(int[] blocks, boolean bottleneck, Layers l) {
             conv1 = add("conv1", l.conv(3, 64, 7, 2, 3, 1, false));
             bn1 = add("bn1", l.batchNorm(64));
-            folding = pair(l, conv1, bn1);
+            folding = l.folding();
+            folding.pair(conv1, bn1);
             int inplanes = 64;
             int[] planes = {64, 128, 256, 512};
             for (int s = 0; s < 4; s++) {
@@ -91,8 +92,9 @@ public final class ResNet {
             bn1 = add("bn1", l.batchNorm(planes));
             conv2 = add("conv2", l.conv(planes, planes, 3, 1, 1, 1, false));
             bn2 = add("bn2", l.batchNorm(planes));
-            folding = pair(l, conv1, bn1);
-            pair(l, conv2, bn2);
+            folding = l.folding();
+            folding.pair(conv1, bn1);
+            folding.pair(conv2, bn2);
             downsample = (stride != 1 || in != planes) ? add("downsample", Seq.downsample(in, planes, stride, l)) : null;
         }
 
@@ -123,9 +125,10 @@ public final class ResNet {
             bn2 = add("bn2", l.batchNorm(planes));
             conv3 = add("conv3", l.conv(planes, out, 1, 1, 0, 1, false));
             bn3 = add("bn3", l.batchNorm(out));
-            folding = pair(l, conv1, bn1);
-            pair(l, conv2, bn2);
-            pair(l, conv3, bn3);
+            folding = l.folding();
+            folding.pair(conv1, bn1);
+            folding.pair(conv2, bn2);
+            folding.pair(conv3, bn3);
             downsample = (stride != 1 || in != out) ? add("downsample", Seq.downsample(in, out, stride, l)) : null;
         }
 
@@ -138,12 +141,6 @@ public final class ResNet {
             x = free(x, folding.convBn(ps, conv3, bn3, x, training));
             return residual(ps, x, inputs, downsample, training);
         }
-    }
-
-    /** Declares conv -> bn for inference folding; returns the network's folding. */
-    static BatchNormFolding pair(Layers l, Conv2d conv, BatchNorm bn) {
-        l.folding().pair(conv, bn);
-        return l.folding();
     }
 
     /** relu(x + identity), freeing the intermediates. */
@@ -175,7 +172,8 @@ public final class ResNet {
             Seq s = new Seq();
             s.conv = s.add("0", l.conv(in, out, 1, stride, 0, 1, false));
             s.bn = s.add("1", l.batchNorm(out));
-            s.folding = pair(l, s.conv, s.bn);
+            s.folding = l.folding();
+            s.folding.pair(s.conv, s.bn);
             return s;
         }
 
