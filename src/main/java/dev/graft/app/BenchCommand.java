@@ -1,30 +1,37 @@
 package dev.graft.app;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import dev.graft.data.BadImages;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageFolder;
 import dev.graft.data.Loader;
+import dev.graft.data.OnBadImage;
 import dev.graft.data.Preprocessing;
 import dev.graft.data.Transforms;
+import dev.graft.model.Architecture;
+import dev.graft.model.Architectures;
 import dev.graft.model.Backbone;
-import dev.graft.model.Layers;
 import dev.graft.model.Network;
-import dev.graft.model.Torch;
+import dev.graft.model.Predictor;
+import dev.graft.model.nn.Layers;
+import dev.graft.model.nn.Precision;
+import dev.graft.model.nn.Torch;
+import dev.graft.train.BatchSource;
 import dev.graft.train.GroupedSgd;
-import dev.graft.weights.WeightsSpec;
-import dev.graft.weights.Zoo;
+import dev.graft.train.Loss;
+import dev.graft.train.LrSchedule;
+import dev.graft.train.ParamGroups;
+import dev.graft.train.Recipe;
+import dev.graft.train.StopSignal;
+import dev.graft.train.TrainOptions;
+import dev.graft.train.Trainer;
+import dev.graft.train.TrainingListener;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,19 +39,21 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.Callable;
 
 /**
- * Throughput benchmarks: a training step, inference, the image pipeline alone, or a whole epoch on real JPEGs.
- * Prints the median images/sec over the timed iterations after warm-up, with min and max, and peak RSS.
+ * Throughput of the product's own code paths: graft's training loop and step (train, epoch), its prediction path
+ * (infer), the image pipeline alone, or the engine's matmul peak. Prints the median images/sec over the timed
+ * iterations after warm-up, with min and max, and peak RSS.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Measure images/sec: train step, inference, decode+augment pipeline, or a full epoch.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "resnet18", description = "resnet18, resnet34, resnet50 or mobilenet_v1[_alpha] (random weights unless --weights)")
+    @Option(names = "--model", defaultValue = "resnet18", description = "an architecture (graft models); random weights unless --weights")
     String model;
 
-    @Option(names = "--weights", description = "weights file (needed for Keras/TF.js models, which bring their graph)")
+    @Option(names = "--weights", description = "weights file (needed for a generic Keras model, which brings its graph)")
     Path weights;
 
     @Option(names = "--mode", defaultValue = "train", description = "train, infer, pipeline, epoch or matmul (the engine's float32 GFLOP/s on one 4096x4096 matmul). Default: ${DEFAULT-VALUE}")
@@ -59,8 +68,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "0", description = "loader threads for pipeline/epoch (0: one per core, up to 4)")
     int workers;
 
-    @Option(names = "--image-size", defaultValue = "224")
-    int size;
+    @Option(names = "--image-size", description = "input size (default: the weights')")
+    Integer size;
 
     @Option(names = "--warmup", defaultValue = "3")
     int warmup;
@@ -68,10 +77,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iterations", defaultValue = "10")
     int iterations;
 
-    @Option(names = "--data", description = "image folder for pipeline/epoch (default ../shared/data/hotdog)")
+    @Option(names = "--data", description = "image folder for pipeline/epoch (its train/ sub-folder if it has one)")
     Path data;
 
-    @Option(names = "--epochs", defaultValue = "1", description = "epoch: epochs to run, the last one measured; from the second on, decoded images come from the loader's cache as in training (1 GiB). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--epochs", defaultValue = "1", description = "epoch: epochs to run, the last one measured; from the second on, decoded images come from the loader's cache as in training. Default: ${DEFAULT-VALUE}")
     int epochs;
 
     @Option(names = "--frozen", description = "train: frozen body (head only)")
@@ -80,8 +89,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--channels-last", defaultValue = "true", arity = "1", description = "run the network in channels-last memory order (graft's default). Default: ${DEFAULT-VALUE}")
     boolean channelsLast;
 
-    @Option(names = "--fold-batchnorm", defaultValue = "true", arity = "1", description = "infer: fold BatchNorm into the convolutions once, as predict and serve do. Default: ${DEFAULT-VALUE}")
-    boolean foldBatchNorm;
+    @Option(names = "--precision", defaultValue = "auto", description = "auto, fp32 or bf16. Default: ${DEFAULT-VALUE}")
+    Precision precision;
 
     @Option(names = "--json", description = "print one JSON line instead of text")
     boolean json;
@@ -89,12 +98,12 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Torch.threads(threads);
-        Torch.channelsLast = channelsLast;
         double[] rates;
         String extra = "";
         String extraJson = "";
         switch (mode) {
-            case "train", "infer" -> rates = compute(mode.equals("train"));
+            case "train" -> rates = train(null);
+            case "infer" -> rates = infer();
             case "pipeline" -> rates = pipeline();
             case "matmul" -> rates = matmul();
             case "epoch" -> {
@@ -109,66 +118,136 @@ final class BenchCommand implements Callable<Integer> {
         Arrays.sort(sorted);
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         long rss = peakRssKb();
+        String p = precision.resolve().label();
         if (json) {
-            System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"peak_rss_mb\":%.0f%s}%n",
-                    model, mode, batch, threads, median, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extraJson);
+            System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,\"precision\":\"%s\",\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"peak_rss_mb\":%.0f%s}%n",
+                    model, mode, batch, threads, p, median, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extraJson);
         } else {
-            System.out.printf(Locale.ROOT, "%s %s batch %d: %.2f %s (median of %d; min %.2f, max %.2f), peak RSS %.0f MB%s%n",
-                    model, mode, batch, median, mode.equals("matmul") ? "GFLOP/s" : "images/s", rates.length, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extra);
+            System.out.printf(Locale.ROOT, "%s %s batch %d (%s): %.2f %s (median of %d; min %.2f, max %.2f), peak RSS %.0f MB%s%n",
+                    model, mode, batch, p, median, mode.equals("matmul") ? "GFLOP/s" : "images/s", rates.length, sorted[0],
+                    sorted[sorted.length - 1], rss / 1024.0, extra);
         }
         return 0;
     }
 
-    private Network network(NDManager m, Backbone[] out) {
-        WeightsSpec spec = Zoo.get(model);
-        boolean keras = spec.architecture().equals("keras");
-        Backbone b = Backbone.load(spec, weights, null, keras || weights != null,
-                new Preprocessing(Math.round(size * 256f / 224f), false, size, spec.preprocessing().mean(), spec.preprocessing().std()), s -> { });
+    private Preprocessing pre(Architecture arch) {
+        Preprocessing p = arch.weights().preprocessing();
+        return size == null ? p : p.withCrop(size);
+    }
+
+    /** The network as training builds it: pretrained body with --weights, else random (the framework's init). */
+    private Network network(NDManager m, Architecture arch) {
+        Backbone b = Backbone.load(arch, weights, weights != null, null, pre(arch), s -> { });
         Network net = b.newNetwork(2, new Layers(m));
         if (weights != null) {
             b.copyBody(net);
         } else {
             b.initScratch(net, 1);
         }
-        out[0] = b;
+        net.compute().setChannelsLast(channelsLast);
+        net.compute().setPrecision(precision);
         return net;
     }
 
-    private double[] compute(boolean train) {
-        try (NDManager m = Torch.newManager()) {
-            Network net = network(m, new Backbone[1]);
+    /** Steps of graft's own training loop; on random images unless {@code images} (real ones) is given. */
+    private double[] train(BatchSource images) {
+        Architecture arch = Architectures.get(model);
+        Preprocessing p = pre(arch);
+        try (NDManager m = Torch.newManager(); BatchSource source = images != null ? images : random(p, warmup + iterations)) {
+            Network net = network(m, arch);
             net.setFrozenBody(frozen);
-            ParameterStore ps = new ParameterStore(m, false);
-            GroupedSgd sgd = new GroupedSgd(1e-3, 0.9);
-            NDArray x = m.randomNormal(new Shape(batch, 3, size, size));
-            int[] labels = new int[batch];
-            for (int i = 0; i < batch; i++) {
-                labels[i] = i % 2;
-            }
-            NDArray y = m.create(labels).toType(DataType.INT64, false);
-            if (!train && foldBatchNorm) {
-                net.foldBatchNorm();
-            }
             List<Double> rates = new ArrayList<>();
-            for (int it = 0; it < warmup + iterations; it++) {
-                long t0 = System.nanoTime();
-                try (NDManager bm = m.newSubManager()) {
-                    NDArray xb = x.duplicate();
-                    xb.attach(bm);
-                    if (train) {
-                        try (GradientCollector gc = Torch.engine().newGradientCollector()) {
-                            NDArray logits = net.forward(ps, new NDList(xb), true).singletonOrThrow();
-                            NDArray loss = logits.logSoftmax(1).mul(y.oneHot(2)).sum().neg();
-                            gc.backward(loss);
-                        }
-                        sgd.step(net.trainableParameters(), k -> 1e-5, 1f);
-                    } else {
-                        net.forward(ps, new NDList(xb), false).singletonOrThrow().toFloatArray();
+            long[] last = {System.nanoTime()};
+            TrainingListener timer = new TrainingListener() {
+                @Override
+                public void onBatch(Trainer t, BatchSource.Batch b, float lossSum) {
+                    long now = System.nanoTime();
+                    if (t.state().batch > warmup) {
+                        rates.add(b.size() / ((now - last[0]) / 1e9));
                     }
+                    last[0] = now;
                 }
-                double s = (System.nanoTime() - t0) / 1e9;
-                if (it >= warmup) {
-                    rates.add(batch / s);
+            };
+            Recipe r = Recipe.book(Recipe.Mode.FINETUNE, 1).toBuilder().momentum(0.9).batchSize(batch).epochs(1).build();
+            new Trainer(net, ParamGroups.bodyAndHead(net, 1e-5, 1e-4), LrSchedule.of(r, source.batchesPerEpoch()),
+                    new GroupedSgd(r.weightDecay(), r.momentum()), new Loss(r.lossReduction()), source, 1, 1, List.of(timer),
+                    new StopSignal()).fit();
+            return rates.stream().mapToDouble(Double::doubleValue).toArray();
+        }
+    }
+
+    /** {@code batches} batches of one random image batch (what the loader would hand over), labels alternating. */
+    private BatchSource random(Preprocessing p, int batches) {
+        int floats = Transforms.size(p);
+        float[] x = new float[batch * floats];
+        Random rng = new Random(1);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+        }
+        int[] labels = new int[batch];
+        int[] samples = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            labels[i] = i % 2;
+            samples[i] = i;
+        }
+        Shape shape = new Shape(batch, 3, p.crop(), p.crop());
+        return new BatchSource() {
+            @Override
+            public int batchesPerEpoch() {
+                return batches;
+            }
+
+            @Override
+            public int batchSize() {
+                return batch;
+            }
+
+            @Override
+            public boolean features() {
+                return false;
+            }
+
+            @Override
+            public int imageSize() {
+                return p.crop();
+            }
+
+            @Override
+            public Iterator<Batch> epoch(int epoch, int fromBatch) {
+                return java.util.stream.IntStream.range(fromBatch, batches)
+                        .mapToObj(i -> new Batch(batch, x, shape, labels, samples, false)).iterator();
+            }
+
+            @Override
+            public String describe(int sample) {
+                return "random image " + sample;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    /** graft's prediction path (BatchNorm folded, inference weights prepared once) on random images. */
+    private double[] infer() {
+        Architecture arch = Architectures.get(model);
+        Preprocessing p = pre(arch);
+        float[] x = new float[batch * Transforms.size(p)];
+        Random rng = new Random(1);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+        }
+        try (NDManager m = Torch.newManager()) {
+            Network net = network(m, arch);
+            List<Double> rates = new ArrayList<>();
+            try (Predictor predictor = new Predictor(net, p)) {
+                for (int it = 0; it < warmup + iterations; it++) {
+                    long t0 = System.nanoTime();
+                    predictor.logits(x, batch);
+                    if (it >= warmup) {
+                        rates.add(batch / ((System.nanoTime() - t0) / 1e9));
+                    }
                 }
             }
             return rates.stream().mapToDouble(Double::doubleValue).toArray();
@@ -176,15 +255,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private ImageFolder folder() {
-        Path d = data != null ? data : Path.of("../shared/data/hotdog");
-        if (Files.isDirectory(d.resolve("train"))) {
-            return ImageFolder.scan(d.resolve("train"), null);
+        if (data == null) {
+            throw new IllegalArgumentException("--mode " + mode + " reads real images: pass --data DIR (an image folder, or the book's layout)");
         }
-        return ImageFolder.scan(d, null);
-    }
-
-    private Preprocessing pre() {
-        return new Preprocessing(Math.round(size * 256f / 224f), false, size, Preprocessing.IMAGENET_MEAN, Preprocessing.IMAGENET_STD);
+        return ImageFolder.scan(Files.isDirectory(data.resolve("train")) ? data.resolve("train") : data, null);
     }
 
     private int workers() {
@@ -197,10 +271,10 @@ final class BenchCommand implements Callable<Integer> {
      */
     private double[] pipeline() {
         ImageFolder f = folder();
-        Preprocessing p = pre();
+        Preprocessing p = pre(Architectures.get(model));
         List<Double> rates = new ArrayList<>();
         try (Loader l = new Loader(f.samples(), Transforms.bookTrain(p), Transforms.size(p), batch, true, 1, workers(), 4,
-                Loader.OnBadImage.SKIP, new BadImages(s -> { }), new ImageDecoder(), 0)) {
+                OnBadImage.SKIP, new BadImages(s -> { }), new ImageDecoder(), 0)) {
             for (int epoch = 0; epoch < warmup + iterations; epoch++) {
                 long t0 = System.nanoTime();
                 int images = 0;
@@ -237,43 +311,37 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Training epochs on real JPEGs; returns the last one's {images/s, seconds waiting for data, total seconds}. */
+    /**
+     * Training epochs of graft's loop on real JPEGs (the book's augmentation, decoded images cached from the second
+     * epoch on); returns the last one's {images/s, seconds waiting for data, total seconds}.
+     */
     private double[] epoch() {
         ImageFolder f = folder();
-        Preprocessing p = pre();
+        Architecture arch = Architectures.get(model);
+        Preprocessing p = pre(arch);
+        TrainOptions opts = TrainOptions.defaults(s -> { }).withWorkers(workers());
+        double[] last = null;
         try (NDManager m = Torch.newManager();
-             Loader l = new Loader(f.samples(), Transforms.bookTrain(p), Transforms.size(p), batch, true, 1, workers(), 2,
-                     Loader.OnBadImage.SKIP, new BadImages(s -> { }), new ImageDecoder(), epochs > 1 ? 1L << 30 : 0)) {
-            Network net = network(m, new Backbone[1]);
-            ParameterStore ps = new ParameterStore(m, false);
-            GroupedSgd sgd = new GroupedSgd(1e-3, 0.9);
-            double[] last = null;
-            for (int epoch = 0; epoch < Math.max(1, epochs); epoch++) {
-                Iterator<Loader.Batch> it = l.epoch(epoch, 0);
-                int limit = iterations > 0 ? Math.min(iterations, l.batchesPerEpoch()) : l.batchesPerEpoch();
-                long t0 = System.nanoTime();
-                double wait = 0;
-                int images = 0;
-                for (int i = 0; i < limit && it.hasNext(); i++) {
-                    long w0 = System.nanoTime();
-                    Loader.Batch b = it.next();
-                    wait += (System.nanoTime() - w0) / 1e9;
-                    try (NDManager bm = m.newSubManager()) {
-                        NDArray x = bm.create(FloatBuffer.wrap(b.data(), 0, b.size() * Transforms.size(p)), new Shape(b.size(), 3, size, size));
-                        NDArray y = bm.create(b.labels()).toType(DataType.INT64, false);
-                        try (GradientCollector gc = Torch.engine().newGradientCollector()) {
-                            NDArray logits = net.forward(ps, new NDList(x), true).singletonOrThrow();
-                            gc.backward(logits.logSoftmax(1).mul(y.oneHot(net.numClasses())).sum().neg());
-                        }
-                        sgd.step(net.trainableParameters(), k -> 1e-5, 1f);
-                    }
-                    images += b.size();
+             BatchSource source = BatchSource.images(f, Transforms.bookTrain(p), p, batch, 1, opts, new BadImages(s -> { }))) {
+            Network net = network(m, arch);
+            Recipe r = Recipe.book(Recipe.Mode.FINETUNE, 1).toBuilder().momentum(0.9).batchSize(batch).epochs(Math.max(1, epochs)).build();
+            List<double[]> perEpoch = new ArrayList<>();
+            long[] t0 = {System.nanoTime()};
+            TrainingListener timer = new TrainingListener() {
+                @Override
+                public void onEpoch(Trainer t) {
+                    var e = t.state().last();
+                    double total = (System.nanoTime() - t0[0]) / 1e9;
+                    perEpoch.add(new double[] {e.seconds() > 0 ? e.examplesPerSec() * e.seconds() / total : 0, e.dataWaitSeconds(), total});
+                    t0[0] = System.nanoTime();
                 }
-                double total = (System.nanoTime() - t0) / 1e9;
-                last = new double[] {images / total, wait, total};
-            }
-            return last;
+            };
+            new Trainer(net, ParamGroups.bodyAndHead(net, 1e-5, 1e-4), LrSchedule.of(r, (long) source.batchesPerEpoch() * r.epochs()),
+                    new GroupedSgd(r.weightDecay(), r.momentum()), new Loss(r.lossReduction()), source, r.epochs(), 1,
+                    List.of(timer), new StopSignal()).fit();
+            last = perEpoch.get(perEpoch.size() - 1);
         }
+        return last;
     }
 
     static long peakRssKb() {

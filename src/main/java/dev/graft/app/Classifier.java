@@ -1,21 +1,16 @@
 package dev.graft.app;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import dev.graft.data.BadImageException;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.Preprocessing;
 import dev.graft.data.RgbImage;
-import dev.graft.data.Transforms;
-import dev.graft.model.Network;
-import dev.graft.model.Torch;
+import dev.graft.model.Predictor;
+import dev.graft.model.nn.Precision;
+import dev.graft.model.nn.Torch;
 import dev.graft.train.Bundle;
 
 import java.awt.image.BufferedImage;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,7 +26,7 @@ import java.util.List;
  *     }
  * }
  * }</pre>
- * Safe to share between threads.
+ * Safe to share between threads, and usable from any thread (web servers, Spark executors).
  */
 public final class Classifier implements AutoCloseable {
     /** One class and its probability. */
@@ -39,34 +34,38 @@ public final class Classifier implements AutoCloseable {
     }
 
     private final NDManager manager;
-    private final Network net;
+    private final Predictor predictor;
     private final List<String> labels;
-    private final Preprocessing preprocessing;
     private final ImageDecoder decoder;
 
-    private Classifier(NDManager manager, Bundle.Loaded b, long maxPixels) {
+    private Classifier(NDManager manager, Bundle.Loaded b, long maxPixels, Precision precision) {
         this.manager = manager;
-        this.net = b.net();
-        // a classifier only predicts: BatchNorm folded into the convolutions once (MobileNet inference +24%)
-        this.net.foldBatchNorm();
+        b.net().compute().setPrecision(precision);
+        // a classifier only predicts: its inference weights (BatchNorm folded) are prepared once
+        this.predictor = new Predictor(b.net(), b.preprocessing());
         this.labels = List.copyOf(b.labels());
-        this.preprocessing = b.preprocessing();
         this.decoder = new ImageDecoder(maxPixels);
     }
 
     /** Loads a bundle (the --out folder of graft train). */
     public static Classifier load(Path bundle) {
-        return load(bundle, ImageDecoder.DEFAULT_MAX_PIXELS);
+        return load(bundle, ImageDecoder.DEFAULT_MAX_PIXELS, Precision.AUTO);
     }
 
-    public static Classifier load(Path bundle, long maxPixels) {
-        NDManager m = Torch.newManager();
-        try {
-            return new Classifier(m, Bundle.load(bundle, m), maxPixels);
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
+    /**
+     * @param maxPixels largest image accepted, read from its header before decoding
+     * @param precision fp32, bf16, or auto (bf16 where the CPU has native bfloat16)
+     */
+    public static Classifier load(Path bundle, long maxPixels, Precision precision) {
+        return Torch.noGrad(() -> {
+            NDManager m = Torch.newManager();
+            try {
+                return new Classifier(m, Bundle.load(bundle, m), maxPixels, precision);
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        });
     }
 
     public List<String> labels() {
@@ -74,7 +73,7 @@ public final class Classifier implements AutoCloseable {
     }
 
     public Preprocessing preprocessing() {
-        return preprocessing;
+        return predictor.preprocessing();
     }
 
     /** Decodes an image file (any format graft reads, EXIF orientation honoured). */
@@ -91,26 +90,13 @@ public final class Classifier implements AutoCloseable {
     }
 
     public List<Prediction> predict(BufferedImage image, int topK) {
-        int w = image.getWidth();
-        int h = image.getHeight();
-        byte[] rgb = new byte[w * h * 3];
-        int[] row = new int[w];
-        for (int y = 0; y < h; y++) {
-            image.getRGB(0, y, w, 1, row, 0, w);
-            for (int x = 0; x < w; x++) {
-                rgb[(y * w + x) * 3] = (byte) (row[x] >> 16);
-                rgb[(y * w + x) * 3 + 1] = (byte) (row[x] >> 8);
-                rgb[(y * w + x) * 3 + 2] = (byte) row[x];
-            }
-        }
-        return predict(List.of(new RgbImage(w, h, rgb)), topK).get(0);
+        return predict(List.of(RgbImage.of(image)), topK).get(0);
     }
 
     /** Classifies a batch of decoded images; returns the top-k per image, most probable first. */
     public List<List<Prediction>> predict(List<RgbImage> images, int topK) {
-        float[][] probs = probabilities(images);
         List<List<Prediction>> out = new ArrayList<>();
-        for (float[] p : probs) {
+        for (float[] p : probabilities(images)) {
             out.add(top(p, topK));
         }
         return out;
@@ -118,28 +104,7 @@ public final class Classifier implements AutoCloseable {
 
     /** Softmax probabilities per image over {@link #labels()}. */
     public float[][] probabilities(List<RgbImage> images) {
-        int floats = Transforms.size(preprocessing);
-        float[] data = new float[images.size() * floats];
-        for (int i = 0; i < images.size(); i++) {
-            Transforms.bookTest(preprocessing).apply(images.get(i), null, data, i * floats);
-        }
-        return probabilities(data, images.size());
-    }
-
-    /** Probabilities for already-transformed NCHW input. */
-    public float[][] probabilities(float[] nchw, int n) {
-        int c = labels.size();
-        float[] p;
-        try (NDManager m = manager.newSubManager()) {
-            NDArray x = m.create(FloatBuffer.wrap(nchw, 0, n * Transforms.size(preprocessing)),
-                    new Shape(n, 3, preprocessing.crop(), preprocessing.crop()));
-            p = net.forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow().softmax(1).toFloatArray();
-        }
-        float[][] out = new float[n][];
-        for (int i = 0; i < n; i++) {
-            out[i] = Arrays.copyOfRange(p, i * c, (i + 1) * c);
-        }
-        return out;
+        return predictor.probabilities(images);
     }
 
     List<Prediction> top(float[] p, int k) {
@@ -155,12 +120,13 @@ public final class Classifier implements AutoCloseable {
         return out;
     }
 
-    Network network() {
-        return net;
+    Predictor predictor() {
+        return predictor;
     }
 
     @Override
     public void close() {
+        predictor.close();
         manager.close();
     }
 }

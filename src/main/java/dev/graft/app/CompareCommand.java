@@ -2,12 +2,14 @@ package dev.graft.app;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.model.Torch;
+import dev.graft.model.nn.Torch;
 import dev.graft.report.CompareReport;
 import dev.graft.train.EpochMetrics;
 import dev.graft.train.FineTuning;
 import dev.graft.train.Recipe;
 import dev.graft.train.RunConfig;
+import dev.graft.train.StopSignal;
+import dev.graft.util.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -48,6 +50,9 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--save-models", description = "also write a model bundle for every run")
     boolean saveModels;
 
+    @Option(names = "--overwrite", description = "replace the runs of an earlier compare in --out")
+    boolean overwrite;
+
     /** One run's outcome. */
     record Run(String mode, long seed, double trainLoss, double trainAcc, double testAcc, double examplesPerSec, double seconds,
                List<EpochMetrics> history) {
@@ -59,23 +64,24 @@ final class CompareCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--data DIR is required");
         }
         Torch.threads(data.threads);
-        Runs.installInterruptHandler(System.out);
+        StopSignal stop = RunFolder.interruptible(System.out);
+        if (Files.isDirectory(out) && !RunFolder.isEmpty(out) && !Files.isRegularFile(out.resolve("compare.json"))
+                && !overwrite) {
+            throw new IllegalArgumentException("--out " + out + " is not empty and holds no earlier compare; choose a new or empty folder");
+        }
         Files.createDirectories(out);
+        int trainSize = RunFolder.trainSize(data, recipe.recipe);
         Map<String, List<Run>> byMode = new LinkedHashMap<>();
         for (String mode : modes) {
+            // "source-class" is finetune with the head started from the source classifier (the book's exercise 4)
             boolean sourceClass = mode.equalsIgnoreCase("source-class");
             for (long seed : seeds) {
-                recipe.mode = sourceClass ? "finetune" : mode;
-                recipe.seed = seed;
-                String savedInit = recipe.headInit;
-                if (sourceClass) {
-                    recipe.headInit = "source-class";
-                }
-                RunConfig cfg = TrainCommand.config(data, recipe, 0);
-                recipe.headInit = savedInit;
+                Recipe r0 = recipe.resolve(sourceClass ? Recipe.Mode.FINETUNE : Recipe.Mode.parse(mode),
+                        sourceClass ? Recipe.HeadInit.SOURCE_CLASS : recipe.headInit, seed, trainSize);
+                RunConfig cfg = data.config(r0, 0).build();
                 System.out.println("\n== " + mode + ", seed " + seed + " ==");
-                FineTuning.Result r = Runs.train(cfg, out.resolve(mode + "-seed" + seed), false, System.out, Runs.interactive(),
-                        List.of(), saveModels);
+                FineTuning.Result r = RunFolder.train(cfg, out.resolve(mode + "-seed" + seed), overwrite, System.out,
+                        RunFolder.interactive(), stop, saveModels);
                 EpochMetrics last = r.history().get(r.history().size() - 1);
                 double rate = r.history().stream().mapToDouble(EpochMetrics::examplesPerSec).average().orElse(Double.NaN);
                 byMode.computeIfAbsent(mode, k -> new ArrayList<>()).add(new Run(mode, seed, last.trainLoss(), last.trainAcc(),
@@ -83,11 +89,11 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         List<String[]> rows = new ArrayList<>();
-        ObjectNode root = Runs.JSON.createObjectNode();
+        ObjectNode root = Json.object();
         root.put("data", data.data.toString());
         root.put("model", data.model);
-        root.put("recipe", recipe.recipe);
-        root.set("seeds", Runs.JSON.valueToTree(seeds));
+        root.put("recipe", recipe.recipe.name().toLowerCase(java.util.Locale.ROOT));
+        root.set("seeds", Json.tree(seeds));
         ArrayNode list = root.putArray("modes");
         for (Map.Entry<String, List<Run>> e : byMode.entrySet()) {
             List<Run> runs = e.getValue();
@@ -110,7 +116,7 @@ final class CompareCommand implements Callable<Integer> {
                     String.format(Locale.ROOT, "%.1f", mean(runs.stream().mapToDouble(Run::examplesPerSec).toArray())),
                     Console.human(mean(runs.stream().mapToDouble(Run::seconds).toArray()))});
         }
-        Runs.JSON.writeValue(out.resolve("compare.json").toFile(), root);
+        Json.write(out.resolve("compare.json"), root);
         String table = Table.render(new String[] {"mode", "train loss", "train acc", "test acc", "examples/sec", "time/run"}, rows);
         Map<String, List<List<EpochMetrics>>> histories = new LinkedHashMap<>();
         byMode.forEach((k, v) -> histories.put(k, v.stream().map(Run::history).toList()));

@@ -1,10 +1,10 @@
 package dev.graft.app;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
+import dev.graft.model.nn.Torch;
+import dev.graft.train.BatchSource;
 import dev.graft.train.EpochMetrics;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingListener;
@@ -33,31 +33,36 @@ final class Console implements TrainingListener {
     @Override
     public void onStart(Trainer t) {
         double rate = estimateRate(t);
-        int images = t.data().train().size();
-        int epochs = t.recipe().epochs();
-        double seconds = rate > 0 ? images * (double) epochs / rate : Double.NaN;
-        int testImages = t.data().test() == null ? 0 : t.data().test().size();
-        out.printf(Locale.ROOT, "estimated time: about %s for %d epoch(s) of %d images (~%.1f images/s measured here), "
-                        + "plus evaluation of %d test images per epoch%n",
-                human(seconds), epochs, images, rate, testImages);
+        int batches = t.data().batchesPerEpoch();
+        int epochsLeft = t.epochs() - t.state().epoch;
+        long batchesLeft = (long) epochsLeft * batches - t.state().batch;
+        int perBatch = t.data().batchSize();
+        double seconds = rate > 0 ? batchesLeft * perBatch / rate : Double.NaN;
+        out.printf(Locale.ROOT, "estimated time: about %s for %s (~%.1f images/s measured here), plus evaluation after each epoch%n",
+                human(seconds), t.state().epoch == 0 && t.state().batch == 0 ? epochsLeft + " epoch(s) of " + batches + " batches"
+                        : "the " + batchesLeft + " batches left of " + epochsLeft + " epoch(s)", rate);
     }
 
-    /** Times forward passes on a few random images; a training step costs about 3 forwards (backward is 2x). */
+    /**
+     * Times forward passes on a few random inputs; a training step costs about 3 forwards (backward is 2x), a step on
+     * cached features next to nothing.
+     */
     static double estimateRate(Trainer t) {
-        int size = t.data().preprocessing().crop();
-        int n = Math.min(16, t.recipe().batchSize());
+        if (t.data().features()) {
+            return Double.POSITIVE_INFINITY;
+        }
+        int size = t.data().imageSize();
+        int n = Math.min(16, t.data().batchSize());
+        double best = Double.MAX_VALUE;
         try (NDManager m = t.network().manager().newSubManager()) {
-            ParameterStore ps = new ParameterStore(m, false);
             NDArray x = m.randomNormal(new Shape(n, 3, size, size));
-            double best = Double.MAX_VALUE;
             for (int i = 0; i < 2; i++) {
                 long t0 = System.nanoTime();
-                t.network().forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray();
+                Torch.noGrad(() -> t.network().apply(x, false).toFloatArray());
                 best = Math.min(best, (System.nanoTime() - t0) / 1e9);
             }
-            boolean frozen = t.recipe().mode() == dev.graft.train.Recipe.Mode.FROZEN;
-            return n / (best * (frozen ? 1.1 : 3.0));
         }
+        return n / (best * (t.network().isFrozenBody() ? 1.1 : 3.0));
     }
 
     static String human(double seconds) {
@@ -75,26 +80,29 @@ final class Console implements TrainingListener {
     }
 
     @Override
-    public void onBatch(Trainer t, int epoch, int batch, int batchesPerEpoch, double loss, double acc) {
+    public void onBatch(Trainer t, BatchSource.Batch b, float lossSum) {
         if (!bar) {
             return;
         }
+        Trainer.State s = t.state();
         if (progress == null) {
-            progress = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch + 1, t.recipe().epochs()))
-                    .setInitialMax(batchesPerEpoch).setStyle(ProgressBarStyle.ASCII).setUnit(" batches", 1)
-                    .setUpdateIntervalMillis(500).continuousUpdate().startsFrom(batch, Duration.ZERO).build();
+            progress = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", s.epoch + 1, t.epochs()))
+                    .setInitialMax(t.data().batchesPerEpoch()).setStyle(ProgressBarStyle.ASCII).setUnit(" batches", 1)
+                    .setUpdateIntervalMillis(500).continuousUpdate().startsFrom(s.batch - 1, Duration.ZERO).build();
         }
-        progress.stepTo(batch + 1);
-        progress.setExtraMessage(String.format(Locale.ROOT, "loss %.3f acc %.3f", loss, acc));
+        progress.stepTo(s.batch);
+        if (s.seen > 0) {
+            progress.setExtraMessage(String.format(Locale.ROOT, "loss %.3f acc %.3f", s.lossSum / s.seen, (double) s.correct / s.seen));
+        }
     }
 
     @Override
-    public void onEpoch(Trainer t, EpochMetrics m) {
+    public void onEpoch(Trainer t) {
         if (progress != null) {
             progress.close();
             progress = null;
         }
-        out.println(bookLine(m, t.recipe().epochs()));
+        out.println(bookLine(t.state().last(), t.epochs()));
     }
 
     static String bookLine(EpochMetrics m, int epochs) {

@@ -1,6 +1,9 @@
 package dev.graft.app;
 
 import dev.graft.data.ImageDecoder;
+import dev.graft.data.OnBadImage;
+import dev.graft.model.nn.Precision;
+import dev.graft.train.RunConfig;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -10,20 +13,20 @@ final class DataOptions {
     @Option(names = "--data", description = "dataset folder in the book's layout: DIR/train/<class>/*, DIR/test/<class>/*")
     Path data;
 
-    @Option(names = "--model", defaultValue = "resnet18", description = "resnet18, resnet34, resnet50, mobilenet_v1[_0.25|_0.50|_0.75|_1.0], or keras (with --weights). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--model", defaultValue = "resnet18", description = "source architecture (graft models lists them). Default: ${DEFAULT-VALUE}")
     String model;
 
-    @Option(names = "--weights", description = "local weights instead of downloading: .pth, .safetensors, or a TF.js model.json / its folder")
+    @Option(names = "--weights", description = "local weights instead of downloading: .pth, .safetensors, Keras .h5, or a TF.js model.json / its folder")
     Path weights;
 
     @Option(names = "--classifier", description = "the source classifier to cut (Keras layer name); found automatically if omitted")
     String classifier;
 
     @Option(names = "--normalization", description = "override the weights' input normalization: imagenet or minus1to1")
-    String normalization;
+    RunConfig.Normalization normalization;
 
-    @Option(names = "--image-size", defaultValue = "224", description = "input crop size. Default: ${DEFAULT-VALUE}")
-    int imageSize;
+    @Option(names = "--image-size", description = "input crop size (default: the weights', 224 for most)")
+    Integer imageSize;
 
     @Option(names = "--short-side-resize", description = "test resize keeps the aspect ratio (torchvision's Resize(256)) instead of the book's 256x256")
     boolean shortSide;
@@ -41,8 +44,19 @@ final class DataOptions {
     int threads;
 
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (counted, listed in the report) or fail (stop, naming the file). Default: ${DEFAULT-VALUE}")
-    String onBadImage;
+    OnBadImage onBadImage;
 
     @Option(names = "--max-pixels", defaultValue = "" + ImageDecoder.DEFAULT_MAX_PIXELS, description = "refuse images whose header declares more pixels (decompression bombs). Default: ${DEFAULT-VALUE}")
     long maxPixels;
+
+    @Option(names = "--precision", defaultValue = "auto", description = "auto (bf16 where the CPU has native bfloat16, else fp32), fp32 or bf16. Default: ${DEFAULT-VALUE}")
+    Precision precision;
+
+    /** The run these options describe, with its recipe. */
+    RunConfig.Builder config(dev.graft.train.Recipe recipe, int checkpointEvery) {
+        return RunConfig.builder(data, model, recipe).weights(weights).classifier(classifier)
+                .normalization(normalization == null ? RunConfig.Normalization.WEIGHTS : normalization)
+                .imageSize(imageSize == null ? 0 : imageSize).shortSide(shortSide).perClass(perClass).testPerClass(testPerClass)
+                .workers(workers).onBadImage(onBadImage).maxPixels(maxPixels).checkpointEvery(checkpointEvery).precision(precision);
+    }
 }

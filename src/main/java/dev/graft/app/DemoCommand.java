@@ -1,15 +1,17 @@
 package dev.graft.app;
 
-import dev.graft.model.Torch;
+import dev.graft.model.Architectures;
+import dev.graft.model.nn.Precision;
+import dev.graft.model.nn.Torch;
 import dev.graft.train.FineTuning;
 import dev.graft.train.Recipe;
 import dev.graft.train.RunConfig;
+import dev.graft.train.StopSignal;
 import dev.graft.weights.Checksum;
 import dev.graft.weights.DownloadException;
 import dev.graft.weights.Downloader;
 import dev.graft.weights.SafeUnzip;
 import dev.graft.weights.WeightsSpec;
-import dev.graft.weights.Zoo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -52,20 +54,23 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1")
     long seed;
 
+    @Option(names = "--overwrite", description = "replace an earlier demo's runs in --out")
+    boolean overwrite;
+
     @Option(names = "--threads", defaultValue = "0", description = "engine compute threads (0: one per core)")
     int threads;
 
     @Override
     public Integer call() throws Exception {
         Torch.threads(threads);
-        Runs.installInterruptHandler(System.out);
-        boolean progress = Runs.interactive();
+        StopSignal stop = RunFolder.interruptible(System.out);
+        boolean progress = RunFolder.interactive();
         Downloader dl = new Downloader(Downloader.defaultCache(), System.out::println, progress);
         Path dataDir = data != null ? data : fetchHotdog(dl);
         boolean needWeights = modes.stream().anyMatch(m -> Recipe.Mode.parse(m) != Recipe.Mode.SCRATCH);
         Path w = weights;
         if (w == null && needWeights) {
-            WeightsSpec spec = Zoo.get("resnet18");
+            WeightsSpec spec = Architectures.get("resnet18").weights();
             try {
                 w = dl.fetch(spec.url(), spec.name(), spec.cacheName(), spec.checksum());
             } catch (DownloadException e) {
@@ -75,18 +80,18 @@ final class DemoCommand implements Callable<Integer> {
         List<String[]> rows = new ArrayList<>();
         for (String mode : modes) {
             Recipe.Mode m = Recipe.Mode.parse(mode);
-            Recipe r = Recipe.book(m, seed);
+            Recipe.Builder r = Recipe.book(m, seed).toBuilder();
             if (quick) {
-                r = new Recipe("book-quick", m, 2, 32, r.lr(), r.headLrMult(), r.weightDecay(), r.momentum(), r.lossReduction(),
-                        r.schedule(), 0, r.augment(), r.minCropScale(), 0, r.headInit(), r.bnMomentum(), r.frozenBatchNorm(), seed);
+                r.name("book-quick").epochs(2).batchSize(32);
             }
             if (epochs != null) {
-                r = r.withEpochs(epochs);
+                r.epochs(epochs);
             }
-            RunConfig cfg = new RunConfig(dataDir, "resnet18", m == Recipe.Mode.SCRATCH ? null : w, null, null, 224, false,
-                    quick ? 50 : 0, quick ? 50 : 0, r, 0, "skip", dev.graft.data.ImageDecoder.DEFAULT_MAX_PIXELS, 0);
+            // the book's experiment, as the book runs it: float32
+            RunConfig cfg = RunConfig.builder(dataDir, "resnet18", r.build()).weights(m == Recipe.Mode.SCRATCH ? null : w)
+                    .perClass(quick ? 50 : 0).testPerClass(quick ? 50 : 0).precision(Precision.FP32).build();
             System.out.println("\n== " + m.label() + " ==");
-            FineTuning.Result res = Runs.train(cfg, out.resolve(m.label()), false, System.out, progress, List.of());
+            FineTuning.Result res = RunFolder.train(cfg, out.resolve(m.label()), overwrite, System.out, progress, stop, true);
             var last = res.history().get(res.history().size() - 1);
             rows.add(new String[] {m.label(), String.format(Locale.ROOT, "%.3f", last.trainLoss()), String.format(Locale.ROOT, "%.3f", last.trainAcc()),
                     String.format(Locale.ROOT, "%.3f", res.testAcc()), String.format(Locale.ROOT, "%.1f", last.examplesPerSec()),

@@ -1,13 +1,11 @@
 package dev.graft.app;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import dev.graft.model.Network;
-import dev.graft.model.Torch;
+import dev.graft.model.Predictor;
+import dev.graft.model.nn.Torch;
 import dev.graft.train.Bundle;
+import dev.graft.util.Json;
 import dev.graft.weights.Npy;
 import dev.graft.weights.SafeTensors;
 import dev.graft.weights.StateDict;
@@ -45,15 +43,15 @@ final class ExportCommand implements Callable<Integer> {
         }
         Files.createDirectories(out);
         try (NDManager m = Torch.newManager()) {
-            Bundle.Loaded b = Bundle.load(model, m);
+            Bundle.Loaded b = Torch.noGrad(() -> Bundle.load(model, m));
             Network net = b.net();
             StateDict sd = torchStateDict(net);
             sd.metadata().put("format", "pt");
             sd.metadata().put("graft_architecture", net.architecture());
             sd.metadata().put("num_classes", Integer.toString(net.numClasses()));
             SafeTensors.write(sd, out.resolve("model.safetensors"));
-            Runs.JSON.writeValue(out.resolve("labels.json").toFile(), b.labels());
-            Runs.JSON.writeValue(out.resolve("preprocessing.json").toFile(), b.manifest().get("preprocessing"));
+            Json.write(out.resolve("labels.json"), b.labels());
+            Json.write(out.resolve("preprocessing.json"), b.manifest().get("preprocessing"));
             // a fixed input and graft's logits on it, for tools/check_export.py
             int size = b.preprocessing().crop();
             float[] x = new float[2 * 3 * size * size];
@@ -61,8 +59,10 @@ final class ExportCommand implements Callable<Integer> {
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) r.nextGaussian();
             }
-            NDArray input = m.create(x, new Shape(2, 3, size, size));
-            float[] logits = net.forward(new ParameterStore(m, false), new NDList(input), false).singletonOrThrow().toFloatArray();
+            float[] logits;
+            try (Predictor p = new Predictor(net, b.preprocessing())) {
+                logits = p.logits(x, 2);
+            }
             Npy.write(TensorData.ofFloats(x, 2, 3, size, size), out.resolve("example_input.npy"));
             Npy.write(TensorData.ofFloats(logits, 2, net.numClasses()), out.resolve("example_logits.npy"));
             System.out.println("exported " + net.architecture() + " (" + sd.size() + " tensors, " + net.numClasses() + " classes) to "

@@ -2,6 +2,10 @@ package dev.graft.app;
 
 import dev.graft.data.DataException;
 import dev.graft.data.Loader;
+import dev.graft.data.OnBadImage;
+import dev.graft.model.nn.Precision;
+import dev.graft.train.Recipe;
+import dev.graft.train.RunConfig;
 import dev.graft.train.Trainer;
 import dev.graft.weights.DownloadException;
 import dev.graft.weights.WeightsException;
@@ -27,9 +31,21 @@ public final class Main implements Runnable {
     }
 
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = commandLine(new Main());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> report(ex));
         return cli.execute(args);
+    }
+
+    /** A command line for a command, with graft's value converters (case-insensitive words, aliases). */
+    static CommandLine commandLine(Object command) {
+        CommandLine cli = new CommandLine(command);
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.registerConverter(Recipe.Mode.class, Recipe.Mode::parse);
+        cli.registerConverter(Recipe.HeadInit.class, Recipe.HeadInit::parse);
+        cli.registerConverter(OnBadImage.class, OnBadImage::parse);
+        cli.registerConverter(Precision.class, Precision::parse);
+        cli.registerConverter(RunConfig.Normalization.class, RunConfig.Normalization::parse);
+        return cli;
     }
 
     /** Turns failures into one clear message; a stack trace only for real bugs, or with GRAFT_DEBUG=1. */

@@ -1,11 +1,12 @@
 package dev.graft.app;
 
 import dev.graft.data.BadImageException;
-import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageFolder;
+import dev.graft.data.OnBadImage;
 import dev.graft.data.RgbImage;
-import dev.graft.model.Torch;
+import dev.graft.util.Json;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -24,16 +26,15 @@ import java.util.stream.Stream;
 
 /** Classifies images with a trained bundle: a table on the terminal, or JSON lines. */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Classify images (files or folders) with a trained model bundle.")
+        description = {"Classify images (files or folders) with a trained model bundle.",
+            "Plain output: one line per image, the file name then TAB-separated 'label probability' pairs; a backslash, "
+                + "tab or newline in a file name is written as \\\\, \\t or \\n so every image stays on one line."})
 final class PredictCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "model bundle (the --out folder of graft train)")
-    Path model;
+    @Mixin
+    BundleOptions bundle;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE|DIR", description = "images, or folders searched recursively")
     List<Path> inputs;
-
-    @Option(names = "--top-k", defaultValue = "5")
-    int topK;
 
     @Option(names = "--json", description = "one JSON object per line: {\"file\":..., \"predictions\":[{\"label\":..., \"probability\":...}]}")
     boolean json;
@@ -41,19 +42,12 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "16")
     int batchSize;
 
-    @Option(names = "--max-pixels", defaultValue = "" + ImageDecoder.DEFAULT_MAX_PIXELS)
-    long maxPixels;
-
-    @Option(names = "--threads", defaultValue = "0")
-    int threads;
-
     @Override
     public Integer call() throws Exception {
-        Torch.threads(threads);
         List<Path> files = expand(inputs);
         int predicted = 0;
         int failed = 0;
-        try (Classifier c = Classifier.load(model, maxPixels)) {
+        try (Classifier c = bundle.load(BundleOptions.TRAINING_MAX_PIXELS)) {
             ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
             try {
                 for (int start = 0; start < files.size(); start += batchSize) {
@@ -68,23 +62,25 @@ final class PredictCommand implements Callable<Integer> {
                         try {
                             imgs.add(decoded.get(i).get());
                             ok.add(chunk.get(i));
-                        } catch (java.util.concurrent.ExecutionException e) {
+                        } catch (ExecutionException e) {
+                            String why = e.getCause() instanceof BadImageException b ? b.reason() : String.valueOf(e.getCause());
+                            if (bundle.onBadImage == OnBadImage.FAIL) {
+                                throw new IllegalArgumentException(chunk.get(i) + ": " + why + " (--on-bad-image fail)");
+                            }
                             failed++;
-                            String why = e.getCause() instanceof BadImageException b ? b.getMessage() : chunk.get(i) + ": " + e.getCause();
-                            System.err.println("graft: skipping " + why);
+                            System.err.println("graft: skipping " + chunk.get(i) + ": " + why);
                             if (json) {
-                                System.out.println(Runs.JSON.createObjectNode().put("file", chunk.get(i).toString())
-                                        .put("error", e.getCause() instanceof BadImageException b ? b.reason() : String.valueOf(e.getCause()))
-                                        .toString());
+                                System.out.println(Json.compact(PredictionJson.error(chunk.get(i).toString(), why)));
                             }
                         }
                     }
                     if (imgs.isEmpty()) {
                         continue;
                     }
-                    List<List<Classifier.Prediction>> preds = c.predict(imgs, topK);
+                    List<List<Classifier.Prediction>> preds = c.predict(imgs, bundle.topK);
                     for (int i = 0; i < ok.size(); i++) {
-                        print(ok.get(i), preds.get(i));
+                        System.out.println(json ? Json.compact(PredictionJson.of(ok.get(i).toString(), preds.get(i)))
+                                : plain(ok.get(i), preds.get(i)));
                         predicted++;
                     }
                 }
@@ -98,21 +94,17 @@ final class PredictCommand implements Callable<Integer> {
         return predicted > 0 ? 0 : 1;
     }
 
-    private void print(Path f, List<Classifier.Prediction> preds) {
-        if (json) {
-            var node = Runs.JSON.createObjectNode().put("file", f.toString());
-            var arr = node.putArray("predictions");
-            for (Classifier.Prediction p : preds) {
-                arr.addObject().put("label", p.label()).put("index", p.index()).put("probability", p.probability());
-            }
-            System.out.println(node.toString());
-        } else {
-            StringBuilder sb = new StringBuilder(f.toString());
-            for (Classifier.Prediction p : preds) {
-                sb.append(String.format(Locale.ROOT, "\t%s %.4f", p.label(), p.probability()));
-            }
-            System.out.println(sb);
+    static String plain(Path f, List<Classifier.Prediction> preds) {
+        StringBuilder sb = new StringBuilder(escape(f.toString()));
+        for (Classifier.Prediction p : preds) {
+            sb.append(String.format(Locale.ROOT, "\t%s %.4f", escape(p.label()), p.probability()));
         }
+        return sb.toString();
+    }
+
+    /** One line per image whatever the name holds: backslash, tab, newline and carriage return escaped. */
+    static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r");
     }
 
     /** Files as given, folders searched recursively for image extensions, in path order. */

@@ -3,15 +3,13 @@ package dev.graft.app;
 import dev.graft.train.Recipe;
 import picocli.CommandLine.Option;
 
-import java.util.Locale;
-
 /** The book's knobs on the command line; each one given overrides the chosen recipe's value. */
 final class RecipeOptions {
     @Option(names = "--recipe", defaultValue = "book", description = "book (the book's fixed numbers) or auto (adapted to the data size). Default: ${DEFAULT-VALUE}")
-    String recipe;
+    Recipe.Preset recipe;
 
     @Option(names = "--mode", defaultValue = "finetune", description = "finetune, scratch, frozen or probe. Default: ${DEFAULT-VALUE}")
-    String mode;
+    Recipe.Mode mode;
 
     @Option(names = "--epochs", description = "passes over the training set (book: 5)")
     Integer epochs;
@@ -32,10 +30,10 @@ final class RecipeOptions {
     Double momentum;
 
     @Option(names = "--loss", description = "sum (the book's train_batch_ch13: per-example losses summed before backward) or mean")
-    String loss;
+    Recipe.Reduction loss;
 
     @Option(names = "--schedule", description = "constant or cosine")
-    String schedule;
+    Recipe.Schedule schedule;
 
     @Option(names = "--warmup-steps", description = "linear warm-up steps")
     Integer warmup;
@@ -49,8 +47,8 @@ final class RecipeOptions {
     @Option(names = "--validation", description = "fraction of train held out to pick the best epoch (book: 0)")
     Double validation;
 
-    @Option(names = "--head-init", description = "xavier (book) or source-class (exercise 4: rows from the source classifier)")
-    String headInit;
+    @Option(names = "--head-init", description = "xavier (book), source-class (exercise 4: rows from the source classifier) or probe (LP-FT)")
+    Recipe.HeadInit headInit;
 
     @Option(names = "--bn-momentum", description = "BatchNorm statistics momentum, PyTorch's sense (default 0.1, PyTorch's); 'source' keeps the source framework's (Keras: 0.01)")
     String bnMomentum;
@@ -61,32 +59,83 @@ final class RecipeOptions {
     @Option(names = "--seed", defaultValue = "1", description = "seeds head init, data order, crops and dropout. Default: ${DEFAULT-VALUE}")
     long seed;
 
-    /** Resolves the preset, then applies every flag that was given. */
     Recipe resolve(int trainSize) {
-        Recipe.Mode m = Recipe.Mode.parse(mode);
-        Recipe base = switch (recipe.toLowerCase(Locale.ROOT)) {
-            case "book" -> Recipe.book(m, seed);
-            case "auto" -> Recipe.auto(m, trainSize, seed);
-            default -> throw new IllegalArgumentException("--recipe must be book or auto, not " + recipe);
-        };
-        boolean custom = epochs != null || batchSize != null || lr != null || headLrMult != null || weightDecay != null
-                || momentum != null || bnMomentum != null || frozenBatchNorm != null || loss != null || schedule != null || warmup != null || augment != null || minCropScale != null || validation != null;
-        return new Recipe(custom ? base.name() + "+custom" : base.name(), m,
-                epochs != null ? epochs : base.epochs(),
-                batchSize != null ? batchSize : base.batchSize(),
-                lr != null ? lr : base.lr(),
-                headLrMult != null ? headLrMult : base.headLrMult(),
-                weightDecay != null ? weightDecay : base.weightDecay(),
-                momentum != null ? momentum : base.momentum(),
-                loss != null ? Recipe.Reduction.valueOf(loss.toUpperCase(Locale.ROOT)) : base.lossReduction(),
-                schedule != null ? Recipe.Schedule.valueOf(schedule.toUpperCase(Locale.ROOT)) : base.schedule(),
-                warmup != null ? warmup : base.warmupSteps(),
-                augment != null ? augment : base.augment(),
-                minCropScale != null ? minCropScale : base.minCropScale(),
-                validation != null ? validation : base.validation(),
-                headInit != null ? Recipe.HeadInit.parse(headInit) : base.headInit(),
-                bnMomentum == null ? base.bnMomentum() : bnMomentum.equals("source") ? null : Double.valueOf(bnMomentum),
-                frozenBatchNorm != null ? frozenBatchNorm : base.frozenBatchNorm(),
-                seed);
+        return resolve(mode, headInit, seed, trainSize);
+    }
+
+    /** The preset for this mode and seed, then every flag that was given; any change names the recipe "+custom". */
+    Recipe resolve(Recipe.Mode m, Recipe.HeadInit init, long s, int trainSize) {
+        Recipe base = recipe == Recipe.Preset.AUTO ? Recipe.auto(m, trainSize, s) : Recipe.book(m, s);
+        Recipe.Builder b = base.toBuilder();
+        boolean custom = false;
+        if (epochs != null) {
+            b.epochs(epochs);
+            custom = true;
+        }
+        if (batchSize != null) {
+            b.batchSize(batchSize);
+            custom = true;
+        }
+        if (lr != null) {
+            b.lr(lr);
+            custom = true;
+        }
+        if (headLrMult != null) {
+            b.headLrMult(headLrMult);
+            custom = true;
+        }
+        if (weightDecay != null) {
+            b.weightDecay(weightDecay);
+            custom = true;
+        }
+        if (momentum != null) {
+            b.momentum(momentum);
+            custom = true;
+        }
+        if (loss != null) {
+            b.lossReduction(loss);
+            custom = true;
+        }
+        if (schedule != null) {
+            b.schedule(schedule);
+            custom = true;
+        }
+        if (warmup != null) {
+            b.warmupSteps(warmup);
+            custom = true;
+        }
+        if (augment != null) {
+            b.augment(augment);
+            custom = true;
+        }
+        if (minCropScale != null) {
+            b.minCropScale(minCropScale);
+            custom = true;
+        }
+        if (validation != null) {
+            b.validation(validation);
+            custom = true;
+        }
+        if (init != null && init != base.headInit()) {
+            b.headInit(init);
+            custom = true;
+        }
+        if (bnMomentum != null) {
+            b.bnMomentum(bnMomentum.equals("source") ? null : parseMomentum(bnMomentum));
+            custom = true;
+        }
+        if (frozenBatchNorm != null) {
+            b.frozenBatchNorm(frozenBatchNorm);
+            custom = true;
+        }
+        return b.name(custom ? base.name() + "+custom" : base.name()).build();
+    }
+
+    static Double parseMomentum(String s) {
+        try {
+            return Double.valueOf(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--bn-momentum must be a number in (0, 1] or 'source', not '" + s + "'");
+        }
     }
 }

@@ -1,9 +1,9 @@
 package dev.graft.app;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.data.BadImageException;
 import dev.graft.data.RgbImage;
+import dev.graft.util.Json;
 import io.javalin.Javalin;
 import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
@@ -48,8 +48,8 @@ public final class Server implements AutoCloseable {
             config.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(Integer.MAX_VALUE, limits.maxBytes()), SizeUnit.BYTES);
             config.startup.showJavalinBanner = false;
             config.routes.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(page));
-            config.routes.get("/health", ctx -> json(ctx, 200, Runs.JSON.createObjectNode().put("status", "ok")
-                    .put("classes", classifier.labels().size()).set("labels", Runs.JSON.valueToTree(classifier.labels()))));
+            config.routes.get("/health", ctx -> json(ctx, 200, Json.object().put("status", "ok")
+                    .put("classes", classifier.labels().size()).set("labels", Json.tree(classifier.labels()))));
             config.routes.post("/predict", this::predict);
             config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, "internal error: " + e.getClass().getSimpleName()));
         });
@@ -139,14 +139,7 @@ public final class Server implements AutoCloseable {
         try {
             RgbImage img = classifier.decode(bytes, name);
             List<Classifier.Prediction> preds = classifier.predict(List.of(img), k).get(0);
-            ObjectNode out = Runs.JSON.createObjectNode();
-            out.put("file", name);
-            out.put("width", img.width()).put("height", img.height());
-            ArrayNode arr = out.putArray("predictions");
-            for (Classifier.Prediction p : preds) {
-                arr.addObject().put("label", p.label()).put("index", p.index()).put("probability", p.probability());
-            }
-            json(ctx, 200, out);
+            json(ctx, 200, PredictionJson.of(name, preds).put("width", img.width()).put("height", img.height()));
         } catch (BadImageException e) {
             error(ctx, e.reason().contains("over the limit") ? 413 : 400, "not a usable image: " + e.reason().replace("upload ", ""));
         } finally {
@@ -159,7 +152,7 @@ public final class Server implements AutoCloseable {
     }
 
     private static void error(Context ctx, int status, String message) {
-        json(ctx, status, Runs.JSON.createObjectNode().put("error", message));
+        json(ctx, status, Json.object().put("error", message));
     }
 
     private static String loadPage() {

@@ -1,9 +1,11 @@
 package dev.graft.app;
 
-import dev.graft.data.ImageFolder;
-import dev.graft.model.Torch;
-import dev.graft.train.Recipe;
+import ai.djl.ndarray.NDManager;
+import dev.graft.model.nn.Torch;
+import dev.graft.train.Checkpoint;
+import dev.graft.train.FineTuning;
 import dev.graft.train.RunConfig;
+import dev.graft.train.StopSignal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,8 +23,12 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     RecipeOptions recipe;
 
-    @Option(names = "--out", description = "output folder (model bundle, metrics.json, report.html, checkpoint). Default: runs/<mode>")
+    @Option(names = "--out", description = "output folder (model bundle, metrics.json, report.html, checkpoint); "
+            + "it must be new or empty, or an earlier run's with --overwrite. Default: a fresh runs/<mode>-N")
     Path out;
+
+    @Option(names = "--overwrite", description = "replace the earlier run in --out")
+    boolean overwrite;
 
     @Option(names = "--resume", description = "continue the run in this --out folder from its checkpoint")
     Path resume;
@@ -36,34 +42,26 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Torch.threads(data.threads);
-        Runs.installInterruptHandler(System.out);
+        StopSignal stop = RunFolder.interruptible(System.out);
+        RunFolder folder;
+        RunConfig cfg;
+        Checkpoint.State state = null;
         if (resume != null) {
-            RunConfig cfg = Runs.readConfig(resume);
-            Runs.train(cfg, resume, true, System.out, !noProgress && Runs.interactive(), List.of());
-            return 0;
+            folder = RunFolder.forResume(resume);
+            cfg = folder.readConfig();
+            state = folder.checkpoint();
+        } else {
+            if (data.data == null) {
+                throw new IllegalArgumentException("--data DIR is required (the book's layout: DIR/train/<class>/*, DIR/test/<class>/*)");
+            }
+            cfg = data.config(recipe.resolve(RunFolder.trainSize(data, recipe.recipe)), checkpointEvery).build();
+            folder = RunFolder.forNewRun(out, cfg, overwrite, System.out);
         }
-        if (data.data == null) {
-            throw new IllegalArgumentException("--data DIR is required (the book's layout: DIR/train/<class>/*, DIR/test/<class>/*)");
+        try (NDManager m = Torch.newManager()) {
+            boolean bar = !noProgress && RunFolder.interactive();
+            FineTuning.Result r = FineTuning.run(cfg, folder.context(cfg, m, System.out, bar, stop, state, List.of()));
+            folder.finish(r, cfg, true, System.out);
         }
-        RunConfig cfg = config(data, recipe, checkpointEvery);
-        Path dir = out != null ? out : Path.of("runs", cfg.recipe().mode().label());
-        Runs.train(cfg, dir, false, System.out, !noProgress && Runs.interactive(), List.of());
         return 0;
-    }
-
-    static RunConfig config(DataOptions d, RecipeOptions r, int checkpointEvery) {
-        int trainSize = "auto".equalsIgnoreCase(r.recipe) ? countTrain(d) : 0;
-        Recipe resolved = r.resolve(trainSize);
-        return new RunConfig(d.data, d.model, d.weights, d.classifier, d.normalization, d.imageSize, d.shortSide, d.perClass,
-                d.testPerClass, resolved, d.workers, d.onBadImage, d.maxPixels, checkpointEvery);
-    }
-
-    /** The auto recipe adapts to the number of training images the run will use. */
-    static int countTrain(DataOptions d) {
-        ImageFolder train = ImageFolder.book(d.data).train();
-        if (d.perClass > 0) {
-            train = train.subset(d.perClass, 0);
-        }
-        return train.size();
     }
 }

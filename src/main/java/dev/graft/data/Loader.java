@@ -21,8 +21,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * batch without saving generator state.
  */
 public final class Loader implements AutoCloseable {
-    public enum OnBadImage { SKIP, FAIL }
-
     /** A batch: {@code size} images as NCHW floats, their labels and sample indices. */
     public record Batch(int index, int size, float[] data, int[] labels, int[] samples) {
     }
@@ -48,7 +46,6 @@ public final class Loader implements AutoCloseable {
     private final ConcurrentHashMap<Integer, RgbImage> cache = new ConcurrentHashMap<>();
     private final AtomicLong cachedBytes = new AtomicLong();
     private final long cacheBudget;
-    private final AtomicLong waitNanos = new AtomicLong();
 
     public Loader(List<ImageFolder.Sample> samples, Transforms.ImageTransform transform, int imageFloats, int batchSize,
                   boolean shuffle, long seed, int workers, int prefetch, OnBadImage policy, BadImages bad,
@@ -83,18 +80,13 @@ public final class Loader implements AutoCloseable {
         return batchSize;
     }
 
-    /** Nanoseconds the consumer spent waiting for batches that were not ready yet. */
-    public long waitNanos() {
-        return waitNanos.get();
-    }
-
     /** The sample order of an epoch: a seeded permutation, or the folder order without shuffling. */
     public int[] order(int epoch) {
-        return shuffle ? orderOf(samples.size(), epoch) : orderOf(samples.size(), -1);
+        return permutation(seed, samples.size(), shuffle ? epoch : -1);
     }
 
-    /** The order this loader's seed gives to {@code n} items in an epoch (identity for epoch -1). */
-    public int[] orderOf(int n, int epoch) {
+    /** The order a seed gives to {@code n} items in an epoch (identity for epoch -1). */
+    public static int[] permutation(long seed, int n, int epoch) {
         int[] idx = new int[n];
         for (int i = 0; i < n; i++) {
             idx[i] = i;
@@ -154,7 +146,6 @@ public final class Loader implements AutoCloseable {
             if (nextToSubmit < total) {
                 pending.add(submit(nextToSubmit++));
             }
-            long t0 = System.nanoTime();
             boolean[] ok = new boolean[p.futures.length];
             for (int i = 0; i < p.futures.length; i++) {
                 try {
@@ -171,7 +162,6 @@ public final class Loader implements AutoCloseable {
                     throw new IllegalStateException("loading an image failed: " + c, c);
                 }
             }
-            waitNanos.addAndGet(System.nanoTime() - t0);
             return compact(p, ok);
         }
 

@@ -43,6 +43,15 @@ public record Preprocessing(int resize, boolean shortSide, int crop, float[] mea
         return new Preprocessing(resize, value, crop, mean, std);
     }
 
+    public Preprocessing withNormalization(float[] newMean, float[] newStd) {
+        return new Preprocessing(resize, shortSide, crop, newMean, newStd);
+    }
+
+    /** Another input size, resized in the same proportion (the book: 256 for 224). */
+    public Preprocessing withCrop(int size) {
+        return new Preprocessing(Math.round(size * (float) resize / crop), shortSide, size, mean, std);
+    }
+
     public String describe() {
         return (shortSide ? "Resize(" + resize + ")" : "Resize([" + resize + ", " + resize + "])")
                 + ", CenterCrop(" + crop + "), Normalize(mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std) + ")";

@@ -26,11 +26,6 @@ public final class Transforms {
         return randomResizedCrop(p, 0.08, 1.0, 3.0 / 4.0, 4.0 / 3.0, true);
     }
 
-    /** Training without augmentation: the test transform (used for cached features and probes). */
-    public static ImageTransform none(Preprocessing p) {
-        return bookTest(p);
-    }
-
     public static ImageTransform randomResizedCrop(Preprocessing p, double minScale, double maxScale,
                                                    double minRatio, double maxRatio, boolean flip) {
         int size = p.crop();

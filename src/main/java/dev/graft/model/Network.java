@@ -1,18 +1,19 @@
 package dev.graft.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.graft.model.nn.Compute;
+import dev.graft.model.nn.Layers;
+import dev.graft.model.nn.Linear;
+import dev.graft.model.nn.Module;
+import dev.graft.model.nn.Ops;
+import dev.graft.model.nn.Params;
 import dev.graft.weights.StateDict;
 import dev.graft.weights.TensorData;
+import dev.graft.weights.WeightsException;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,66 +29,57 @@ import java.util.SplittableRandom;
  */
 public final class Network extends Module {
     private final String architecture;
-    private final Block body;
+    private final Body body;
     private final Linear head;
     private final String headName;
-    private final int featureDim;
     private final int numClasses;
-    private final Map<String, Parameter> bodyParams;
     private final Map<String, Parameter> headParams = new LinkedHashMap<>();
     private final NDManager manager;
-    private final BatchNormFolding folding;
+    private final Compute compute;
     private boolean frozenBody;
-    private boolean bodyStatisticsFrozen;
 
-    public Network(String architecture, Block body, Map<String, Parameter> bodyParams, int featureDim, int numClasses,
-                   String headName, Layers layers) {
+    public Network(String architecture, Body body, String headName, int numClasses, Layers layers) {
         this.architecture = architecture;
-        this.body = add("body", body);
-        this.head = add(headName, layers.linear(featureDim, numClasses, true));
+        this.body = body;
+        add("body", body.block());
+        this.head = add(headName, layers.linear(body.featureDim(), numClasses, true));
         this.headName = headName;
-        this.featureDim = featureDim;
         this.numClasses = numClasses;
-        this.bodyParams = Collections.unmodifiableMap(new LinkedHashMap<>(bodyParams));
         this.manager = layers.manager();
-        this.folding = layers.folding();
+        this.compute = layers.compute();
         headParams.put(headName + ".weight", head.getParameters().get("weight"));
         headParams.put(headName + ".bias", head.getParameters().get("bias"));
     }
 
+    /** Logits (float32) for NCHW images. */
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return head.forward(ps, features(ps, inputs, training), training);
+    public NDArray apply(NDArray images, boolean training) {
+        return head(features(images, training), training);
     }
 
     /**
-     * The body's pooled feature vectors. A frozen body always runs in evaluation mode; so does a body whose
-     * BatchNorm statistics are frozen (its weights still train, normalised with the source's running statistics).
+     * The body's pooled feature vectors (float32). A frozen body always runs in evaluation mode and without
+     * gradients; otherwise {@code training} selects batch statistics, dropout and drop-path as in the source.
      */
-    public NDList features(ParameterStore ps, NDList inputs, boolean training) {
-        return body.forward(ps, new NDList(Torch.channelsLast(inputs.singletonOrThrow())), training && !frozenBody && !bodyStatisticsFrozen);
+    public NDArray features(NDArray images, boolean training) {
+        NDArray x = compute.input(images);
+        NDArray f = body.block().apply(x, training && !frozenBody);
+        return Ops.toFloat32(f);
     }
 
-    /**
-     * Folds every BatchNorm into the convolution before it, from the current weights, for forwards that do not
-     * train (evaluation, prediction, feature caching); training forwards are unaffected. The weights must not
-     * change until {@link #unfoldBatchNorm()}.
-     */
-    public void foldBatchNorm() {
-        folding.fold();
+    /** The new output layer on feature vectors: the source's dropout in training, then the linear map. */
+    public NDArray head(NDArray features, boolean training) {
+        NDArray x = features;
+        if (training && body.dropout() > 0) {
+            x = JniUtils.dropout((PtNDArray) features, body.dropout(), true);
+        }
+        NDArray logits = head.apply(x, training);
+        return Ops.toFloat32(logits);
     }
 
-    public void unfoldBatchNorm() {
-        folding.unfold();
-    }
-
-    /** Trains the body's weights while BatchNorm keeps using (and not updating) its running statistics. */
-    public void setBatchNormStatisticsFrozen(boolean frozen) {
-        this.bodyStatisticsFrozen = frozen;
-    }
-
-    public NDList headForward(ParameterStore ps, NDList features, boolean training) {
-        return head.forward(ps, features, training);
+    /** Execution settings shared by every layer: precision, memory order, inference folding. */
+    public Compute compute() {
+        return compute;
     }
 
     public String architecture() {
@@ -95,7 +87,7 @@ public final class Network extends Module {
     }
 
     public int featureDim() {
-        return featureDim;
+        return body.featureDim();
     }
 
     public int numClasses() {
@@ -111,7 +103,7 @@ public final class Network extends Module {
     }
 
     public Map<String, Parameter> bodyParameters() {
-        return bodyParams;
+        return body.parameters();
     }
 
     public Map<String, Parameter> headParameters() {
@@ -120,15 +112,15 @@ public final class Network extends Module {
 
     /** All parameters and buffers by name, body first. */
     public Map<String, Parameter> namedParameters() {
-        Map<String, Parameter> all = new LinkedHashMap<>(bodyParams);
+        Map<String, Parameter> all = new LinkedHashMap<>(body.parameters());
         all.putAll(headParams);
         return all;
     }
 
-    /** Freezes (or unfreezes) the body: no gradients, and BatchNorm statistics stay put. */
+    /** Freezes (or unfreezes) the body: no gradients, evaluation mode, BatchNorm statistics stay put. */
     public void setFrozenBody(boolean frozen) {
         this.frozenBody = frozen;
-        for (Parameter p : bodyParams.values()) {
+        for (Parameter p : body.parameters().values()) {
             if (p.requiresGradient()) {
                 p.getArray().setRequiresGradient(!frozen);
             }
@@ -139,11 +131,11 @@ public final class Network extends Module {
         return frozenBody;
     }
 
-    /** Parameters that the optimizer updates, by name. */
+    /** Parameters the optimizer updates, by name: the head, and the body unless frozen. */
     public Map<String, Parameter> trainableParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
         if (!frozenBody) {
-            bodyParams.forEach((k, p) -> {
+            body.parameters().forEach((k, p) -> {
                 if (p.requiresGradient()) {
                     out.put(k, p);
                 }
@@ -160,7 +152,7 @@ public final class Network extends Module {
     public void loadBody(StateDict sd, List<String> ignorePrefixes) {
         List<String> missing = new ArrayList<>();
         List<String> badShape = new ArrayList<>();
-        for (Map.Entry<String, Parameter> e : bodyParams.entrySet()) {
+        for (Map.Entry<String, Parameter> e : body.parameters().entrySet()) {
             TensorData t = sd.get(e.getKey());
             if (t == null) {
                 missing.add(e.getKey());
@@ -173,11 +165,10 @@ public final class Network extends Module {
         }
         List<String> unexpected = new ArrayList<>();
         for (String k : sd.names()) {
-            if (bodyParams.containsKey(k) || k.endsWith("num_batches_tracked")
-                    || ignorePrefixes.stream().anyMatch(k::startsWith)) {
-                continue;
+            if (!body.parameters().containsKey(k) && !k.endsWith("num_batches_tracked")
+                    && ignorePrefixes.stream().noneMatch(k::startsWith)) {
+                unexpected.add(k);
             }
-            unexpected.add(k);
         }
         if (!missing.isEmpty() || !unexpected.isEmpty() || !badShape.isEmpty()) {
             StringBuilder msg = new StringBuilder("does not fit " + architecture + ":");
@@ -190,9 +181,9 @@ public final class Network extends Module {
             if (!badShape.isEmpty()) {
                 msg.append("\n  shape mismatches (").append(badShape.size()).append("): ").append(abbreviate(badShape));
             }
-            throw new dev.graft.weights.WeightsException(sd.source(), msg.toString());
+            throw new WeightsException(sd.source(), msg.toString());
         }
-        for (Map.Entry<String, Parameter> e : bodyParams.entrySet()) {
+        for (Map.Entry<String, Parameter> e : body.parameters().entrySet()) {
             set(e.getValue(), sd.get(e.getKey()).toFloats());
         }
     }
@@ -204,7 +195,7 @@ public final class Network extends Module {
             TensorData t = sd.require(e.getKey());
             long[] want = e.getValue().getArray().getShape().getShape();
             if (!Arrays.equals(want, t.shape())) {
-                throw new dev.graft.weights.WeightsException(sd.source(), "head " + e.getKey() + " has shape "
+                throw new WeightsException(sd.source(), "head " + e.getKey() + " has shape "
                         + Arrays.toString(t.shape()) + " but the model needs " + Arrays.toString(want));
             }
             set(e.getValue(), t.toFloats());
@@ -224,37 +215,33 @@ public final class Network extends Module {
     /** The book's new output layer: Xavier-uniform weight, zero bias. */
     public void initHeadXavier(long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
-        double bound = Math.sqrt(6.0 / (featureDim + numClasses));
-        float[] w = new float[featureDim * numClasses];
+        int d = featureDim();
+        double bound = Math.sqrt(6.0 / (d + numClasses));
+        float[] w = new float[d * numClasses];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         }
-        set(headParams.get(headName + ".weight"), w);
-        set(headParams.get(headName + ".bias"), new float[numClasses]);
+        setHead(w, new float[numClasses]);
+    }
+
+    /** Sets the whole head: weight rows per class (row-major, classes x features) and biases. */
+    public void setHead(float[] weight, float[] bias) {
+        set(headParams.get(headName + ".weight"), weight);
+        set(headParams.get(headName + ".bias"), bias);
     }
 
     /** Sets one head row (a class's weights and bias), e.g. from the source classifier's matching class. */
     public void setHeadRow(int row, float[] weights, float bias) {
-        Parameter w = headParams.get(headName + ".weight");
-        Parameter b = headParams.get(headName + ".bias");
-        float[] wv = w.getArray().toFloatArray();
-        float[] bv = b.getArray().toFloatArray();
-        System.arraycopy(weights, 0, wv, row * featureDim, featureDim);
+        float[] wv = headParams.get(headName + ".weight").getArray().toFloatArray();
+        float[] bv = headParams.get(headName + ".bias").getArray().toFloatArray();
+        System.arraycopy(weights, 0, wv, row * featureDim(), featureDim());
         bv[row] = bias;
-        set(w, wv);
-        set(b, bv);
+        setHead(wv, bv);
     }
 
-    /** Overwrites a parameter's values in place (same shape), keeping its gradient attachment. */
+    /** Overwrites a parameter's values in place (same shape), keeping its gradient attachment; any thread. */
     public static void set(Parameter p, float[] values) {
-        NDArray a = p.getArray();
-        if (a.getDataType() != DataType.FLOAT32 || a.size() != values.length) {
-            throw new IllegalArgumentException("cannot set " + p.getName() + " " + a.getShape() + " from " + values.length + " values");
-        }
-        // copied inside the engine: the parameter never aliases Java memory
-        try (NDArray src = a.getManager().create(values, a.getShape())) {
-            a.set(new NDIndex(":"), src);
-        }
+        Params.set(p, values);
     }
 
     private static String abbreviate(List<String> keys) {
@@ -262,13 +249,5 @@ public final class Network extends Module {
             return String.join(", ", keys);
         }
         return String.join(", ", keys.subList(0, 12)) + ", ... (" + (keys.size() - 12) + " more)";
-    }
-
-    /** A dummy forward to check the wiring; returns logits shape for a batch of one. */
-    public Shape probeOutputShape(int size) {
-        try (NDManager m = manager.newSubManager()) {
-            NDArray x = m.zeros(new Shape(1, 3, size, size));
-            return forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow().getShape();
-        }
     }
 }

@@ -1,65 +1,89 @@
 package dev.graft.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.norm.BatchNorm;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.graft.data.Preprocessing;
+import dev.graft.model.nn.BatchNorm2d;
+import dev.graft.model.nn.Conv2d;
+import dev.graft.model.nn.Init;
+import dev.graft.model.nn.Layers;
+import dev.graft.model.nn.Module;
+import dev.graft.model.nn.Sequential;
 
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * ResNet with torchvision's structure and parameter names ({@code conv1.weight}, {@code layer1.0.bn1.running_mean},
- * ..., {@code fc.weight}), so a torchvision state_dict maps onto it by name. The body ends with global average
- * pooling and flattening; the classifier {@code fc} is the {@link Network}'s head.
+ * torchvision's ResNet-18/34/50 (He et al. 2015), the book's source model, with torchvision's structure and
+ * parameter names ({@code conv1.weight}, {@code layer1.0.bn1.running_mean}, ..., {@code fc.weight}). The body ends
+ * with global average pooling; the classifier {@code fc} is the head.
  */
-public final class ResNet {
-    private ResNet() {
+public final class ResNet extends TorchvisionModel {
+    private final int[] blocks;
+    private final boolean bottleneck;
+
+    private ResNet(String name, String file, int[] blocks, boolean bottleneck, ModelCard card) {
+        // the book's test transform: Resize([256, 256]), CenterCrop(224), ImageNet mean/std
+        super(name, file, "fc", Preprocessing.imagenet(), card);
+        this.blocks = blocks;
+        this.bottleneck = bottleneck;
     }
 
-    /** Blocks per stage and whether the stage uses bottlenecks, for depths 18, 34 and 50. */
-    public static Network build(String arch, int numClasses, Layers layers) {
-        int[] blocks;
-        boolean bottleneck;
-        switch (arch) {
-            case "resnet18" -> { blocks = new int[] {2, 2, 2, 2}; bottleneck = false; }
-            case "resnet34" -> { blocks = new int[] {3, 4, 6, 3}; bottleneck = false; }
-            case "resnet50" -> { blocks = new int[] {3, 4, 6, 3}; bottleneck = true; }
-            default -> throw new IllegalArgumentException("unknown ResNet '" + arch + "'");
+    static List<Architecture> variants() {
+        String bsd = "BSD-3-Clause (torchvision), trained on ImageNet-1k";
+        return List.of(
+                new ResNet("resnet18", "resnet18-f37072fd.pth", new int[] {2, 2, 2, 2}, false, new ModelCard(11_689_512, 1.81, 224, 69.758, bsd)),
+                new ResNet("resnet34", "resnet34-b627a593.pth", new int[] {3, 4, 6, 3}, false, new ModelCard(21_797_672, 3.66, 224, 73.314, bsd)),
+                new ResNet("resnet50", "resnet50-0676ba61.pth", new int[] {3, 4, 6, 3}, true, new ModelCard(25_557_032, 4.09, 224, 76.13, bsd)));
+    }
+
+    @Override
+    public Body build(Layers l) {
+        return Body.of(new Trunk(l, blocks, bottleneck), 512 * (bottleneck ? 4 : 1), 0f);
+    }
+
+    /**
+     * torchvision's init: convolutions kaiming_normal_(mode="fan_out", nonlinearity="relu"), BatchNorm weight 1
+     * and bias 0, and the classifier as nn.Linear's default.
+     */
+    @Override
+    public void initScratch(Network net, long seed) {
+        Init init = new Init(seed);
+        for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+            long[] s = Init.shape(e.getValue());
+            String k = e.getKey();
+            if (k.startsWith("fc.")) {
+                init.torchDefault(e.getValue(), net.featureDim());
+            } else if (s.length == 4) {
+                init.kaimingNormalFanOut(e.getValue());
+            } else if (k.endsWith("running_var") || k.endsWith(".weight")) {
+                Init.constant(e.getValue(), 1f);
+            } else {
+                Init.constant(e.getValue(), 0f);
+            }
         }
-        Body body = new Body(blocks, bottleneck, layers);
-        int features = 512 * (bottleneck ? 4 : 1);
-        Map<String, Parameter> names = new LinkedHashMap<>();
-        ParamNames.collect(body, "", ParamNames.TORCH, names);
-        return new Network(arch, body, names, features, numClasses, "fc", layers);
     }
 
-    static final class Body extends Module {
+    /** conv1, bn1, relu, maxpool, layer1..layer4, avgpool, flatten. */
+    static final class Trunk extends Module {
         private final Conv2d conv1;
-        private final BatchNorm bn1;
-        private final Module[] stages = new Module[4];
-        private final BatchNormFolding folding;
+        private final BatchNorm2d bn1;
+        private final Sequential[] stages = new Sequential[4];
 
-        Body(int[] blocks, boolean bottleneck, Layers l) {
+        Trunk(Layers l, int[] blocks, boolean bottleneck) {
             conv1 = add("conv1", l.conv(3, 64, 7, 2, 3, 1, false));
             bn1 = add("bn1", l.batchNorm(64));
-            folding = l.folding();
-            folding.pair(conv1, bn1);
+            l.compute().pairForFolding(conv1, bn1);
             int inplanes = 64;
             int[] planes = {64, 128, 256, 512};
             for (int s = 0; s < 4; s++) {
-                Seq stage = new Seq();
+                Sequential stage = new Sequential();
                 for (int b = 0; b < blocks[s]; b++) {
                     int stride = (b == 0 && s > 0) ? 2 : 1;
-                    Module block = bottleneck
-                            ? new Bottleneck(inplanes, planes[s], stride, l)
-                            : new BasicBlock(inplanes, planes[s], stride, l);
-                    stage.add(Integer.toString(b), block);
+                    stage.add(bottleneck ? new Bottleneck(inplanes, planes[s], stride, l) : new BasicBlock(inplanes, planes[s], stride, l));
                     inplanes = planes[s] * (bottleneck ? 4 : 1);
                 }
                 stages[s] = add("layer" + (s + 1), stage);
@@ -67,55 +91,58 @@ public final class ResNet {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDArray a = folding.convBn(ps, conv1, bn1, inputs.singletonOrThrow(), training);
-            a = free(a, a.getNDArrayInternal().relu());
-            a = free(a, a.getNDArrayInternal().maxPool(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false));
-            for (Module stage : stages) {
-                a = free(a, stage.forward(ps, new NDList(a), training).singletonOrThrow());
+        public NDArray apply(NDArray x, boolean training) {
+            NDArray a = bn1.apply(conv1.apply(x, training), training);
+            a = Module.free(a, JniUtils.relu((PtNDArray) a));
+            a = Module.free(a, a.getNDArrayInternal().maxPool(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false));
+            for (Sequential stage : stages) {
+                a = Module.free(a, stage.apply(a, training));
             }
             // AdaptiveAvgPool2d((1, 1)) then flatten
-            return new NDList(free(a, a.getNDArrayInternal().globalAvgPool()));
+            return Module.free(a, a.getNDArrayInternal().globalAvgPool());
         }
+    }
+
+    /** conv-bn pairs of a residual block; a pair's BatchNorm folds into its conv for inference. */
+    static NDArray convBn(Conv2d conv, BatchNorm2d bn, NDArray x, boolean training) {
+        NDArray y = conv.apply(x, training);
+        return Module.free(y, bn.apply(y, training));
     }
 
     static final class BasicBlock extends Module {
         private final Conv2d conv1;
-        private final BatchNorm bn1;
+        private final BatchNorm2d bn1;
         private final Conv2d conv2;
-        private final BatchNorm bn2;
-        private final Seq downsample;
-        private final BatchNormFolding folding;
+        private final BatchNorm2d bn2;
+        private final Downsample downsample;
 
         BasicBlock(int in, int planes, int stride, Layers l) {
             conv1 = add("conv1", l.conv(in, planes, 3, stride, 1, 1, false));
             bn1 = add("bn1", l.batchNorm(planes));
             conv2 = add("conv2", l.conv(planes, planes, 3, 1, 1, 1, false));
             bn2 = add("bn2", l.batchNorm(planes));
-            folding = l.folding();
-            folding.pair(conv1, bn1);
-            folding.pair(conv2, bn2);
-            downsample = (stride != 1 || in != planes) ? add("downsample", Seq.downsample(in, planes, stride, l)) : null;
+            l.compute().pairForFolding(conv1, bn1);
+            l.compute().pairForFolding(conv2, bn2);
+            downsample = (stride != 1 || in != planes) ? add("downsample", new Downsample(in, planes, stride, l)) : null;
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDArray x = folding.convBn(ps, conv1, bn1, inputs.singletonOrThrow(), training);
-            x = free(x, x.getNDArrayInternal().relu());
-            x = free(x, folding.convBn(ps, conv2, bn2, x, training));
-            return residual(ps, x, inputs, downsample, training);
+        public NDArray apply(NDArray in, boolean training) {
+            NDArray x = convBn(conv1, bn1, in, training);
+            x = Module.free(x, JniUtils.relu((PtNDArray) x));
+            x = Module.free(x, convBn(conv2, bn2, x, training));
+            return residual(x, in, downsample, training);
         }
     }
 
     static final class Bottleneck extends Module {
         private final Conv2d conv1;
-        private final BatchNorm bn1;
+        private final BatchNorm2d bn1;
         private final Conv2d conv2;
-        private final BatchNorm bn2;
+        private final BatchNorm2d bn2;
         private final Conv2d conv3;
-        private final BatchNorm bn3;
-        private final Seq downsample;
-        private final BatchNormFolding folding;
+        private final BatchNorm2d bn3;
+        private final Downsample downsample;
 
         Bottleneck(int in, int planes, int stride, Layers l) {
             int out = planes * 4;
@@ -125,72 +152,47 @@ public final class ResNet {
             bn2 = add("bn2", l.batchNorm(planes));
             conv3 = add("conv3", l.conv(planes, out, 1, 1, 0, 1, false));
             bn3 = add("bn3", l.batchNorm(out));
-            folding = l.folding();
-            folding.pair(conv1, bn1);
-            folding.pair(conv2, bn2);
-            folding.pair(conv3, bn3);
-            downsample = (stride != 1 || in != out) ? add("downsample", Seq.downsample(in, out, stride, l)) : null;
+            l.compute().pairForFolding(conv1, bn1);
+            l.compute().pairForFolding(conv2, bn2);
+            l.compute().pairForFolding(conv3, bn3);
+            downsample = (stride != 1 || in != out) ? add("downsample", new Downsample(in, out, stride, l)) : null;
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDArray x = folding.convBn(ps, conv1, bn1, inputs.singletonOrThrow(), training);
-            x = free(x, x.getNDArrayInternal().relu());
-            x = free(x, folding.convBn(ps, conv2, bn2, x, training));
-            x = free(x, x.getNDArrayInternal().relu());
-            x = free(x, folding.convBn(ps, conv3, bn3, x, training));
-            return residual(ps, x, inputs, downsample, training);
+        public NDArray apply(NDArray in, boolean training) {
+            NDArray x = convBn(conv1, bn1, in, training);
+            x = Module.free(x, JniUtils.relu((PtNDArray) x));
+            x = Module.free(x, convBn(conv2, bn2, x, training));
+            x = Module.free(x, JniUtils.relu((PtNDArray) x));
+            x = Module.free(x, convBn(conv3, bn3, x, training));
+            return residual(x, in, downsample, training);
         }
     }
 
     /** relu(x + identity), freeing the intermediates. */
-    static NDList residual(ParameterStore ps, NDArray x, NDList inputs, Seq downsample, boolean training) {
-        NDArray identity = downsample == null ? inputs.singletonOrThrow() : downsample.forward(ps, inputs, training).singletonOrThrow();
-        NDArray sum = free(x, x.add(identity));
+    static NDArray residual(NDArray x, NDArray in, Downsample downsample, boolean training) {
+        NDArray identity = downsample == null ? in : downsample.apply(in, training);
+        NDArray sum = Module.free(x, x.add(identity));
         if (downsample != null) {
             identity.close();
         }
-        return new NDList(free(sum, sum.getNDArrayInternal().relu()));
+        return Module.free(sum, JniUtils.relu((PtNDArray) sum));
     }
 
-    /**
-     * Closes the handle of an activation once the next layer has used it, as PyTorch's refcounting frees it; DJL
-     * would keep every activation to the end of the batch. Autograd holds its own reference to what backward needs.
-     */
-    static NDArray free(NDArray used, NDArray result) {
-        used.close();
-        return result;
-    }
+    /** downsample = Sequential(conv1x1 "0", BatchNorm "1"). */
+    static final class Downsample extends Module {
+        private final Conv2d conv;
+        private final BatchNorm2d bn;
 
-    /** A sequence of named children, like torch.nn.Sequential. */
-    static final class Seq extends Module {
-        private BatchNormFolding folding;
-        private Conv2d conv;
-        private BatchNorm bn;
-
-        static Seq downsample(int in, int out, int stride, Layers l) {
-            Seq s = new Seq();
-            s.conv = s.add("0", l.conv(in, out, 1, stride, 0, 1, false));
-            s.bn = s.add("1", l.batchNorm(out));
-            s.folding = l.folding();
-            s.folding.pair(s.conv, s.bn);
-            return s;
+        Downsample(int in, int out, int stride, Layers l) {
+            conv = add("0", l.conv(in, out, 1, stride, 0, 1, false));
+            bn = add("1", l.batchNorm(out));
+            l.compute().pairForFolding(conv, bn);
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            if (folding != null) {
-                return new NDList(folding.convBn(ps, conv, bn, inputs.singletonOrThrow(), training));
-            }
-            NDList x = inputs;
-            for (Block b : children.values()) {
-                NDList next = b.forward(ps, x, training);
-                if (x != inputs) {
-                    x.close();
-                }
-                x = next;
-            }
-            return x;
+        public NDArray apply(NDArray x, boolean training) {
+            return convBn(conv, bn, x, training);
         }
     }
 }

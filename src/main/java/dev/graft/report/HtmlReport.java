@@ -1,7 +1,5 @@
 package dev.graft.report;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.graft.data.BadImageException;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageFolder;
@@ -13,6 +11,7 @@ import dev.graft.train.EpochMetrics;
 import dev.graft.train.Evaluation;
 import dev.graft.train.FineTuning;
 import dev.graft.train.RunConfig;
+import dev.graft.util.Json;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -33,21 +32,20 @@ import java.util.Map;
  */
 public final class HtmlReport {
     static final int GALLERY_MAX = 48;
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).findAndRegisterModules();
 
     private HtmlReport() {
     }
 
     public static String forRun(FineTuning.Result r, RunConfig cfg) {
         StringBuilder h = new StringBuilder();
-        String title = "graft: " + cfg.recipe().mode().label() + " " + r.backbone().architectureName() + " on " + cfg.data().getFileName();
+        String title = "graft: " + cfg.recipe().mode().label() + " " + r.backbone().architecture().name() + " on " + cfg.data().getFileName();
         h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(Html.esc(title)).append("</title>")
                 .append(Html.STYLE).append("</head><body>");
         h.append("<h1>").append(Html.esc(title)).append("</h1>");
         h.append(String.format(Locale.ROOT, "<p class=\"big\">test accuracy %s</p>", fmt(r.testAcc())));
-        h.append("<p>").append(r.classes().size()).append(" classes, ").append(r.train().size()).append(" training images")
-                .append(r.validation() != null ? ", " + r.validation().size() + " validation" : "")
-                .append(", ").append(r.test() == null ? 0 : r.test().size()).append(" test images; ")
+        h.append("<p>").append(r.classes().size()).append(" classes, ").append(r.data().train().size()).append(" training images")
+                .append(r.data().validation() != null ? ", " + r.data().validation().size() + " validation" : "")
+                .append(", ").append(r.data().test() == null ? 0 : r.data().test().size()).append(" test images; ")
                 .append(r.history().size()).append(" epoch(s) in ").append(Html.esc(seconds(r.seconds()))).append(".</p>");
         if (r.zeroShot() != null) {
             h.append("<p>Source model zero-shot accuracy on the test set: ").append(Html.esc(r.zeroShot())).append("</p>");
@@ -55,7 +53,7 @@ public final class HtmlReport {
         h.append("<h2>Curves</h2><div class=\"charts\">").append(curves(r.history())).append("</div>");
         if (r.testEval() != null) {
             h.append("<h2>Confusion matrix (test)</h2>").append(confusion(r.testEval(), r.classes()));
-            h.append("<h2>Misclassified test images</h2>").append(gallery(r.testEval(), r.test(), r.classes(), r.preprocessing()));
+            h.append("<h2>Misclassified test images</h2>").append(gallery(r.testEval(), r.data().test(), r.classes(), r.preprocessing()));
         }
         h.append("<h2>Images per class</h2>").append(counts(r));
         h.append("<h2>Skipped images</h2>");
@@ -158,9 +156,9 @@ public final class HtmlReport {
     }
 
     static String counts(FineTuning.Result r) {
-        int[] train = r.train().countPerClass();
-        int[] val = r.validation() == null ? null : r.validation().countPerClass();
-        int[] test = r.test() == null ? null : r.test().countPerClass();
+        int[] train = r.data().train().countPerClass();
+        int[] val = r.data().validation() == null ? null : r.data().validation().countPerClass();
+        int[] test = r.data().test() == null ? null : r.data().test().countPerClass();
         StringBuilder h = new StringBuilder("<table><tr><th class=l>class</th><th>train</th>");
         if (val != null) {
             h.append("<th>validation</th>");
@@ -196,11 +194,7 @@ public final class HtmlReport {
     }
 
     static String json(Object o) {
-        try {
-            return JSON.writeValueAsString(o);
-        } catch (IOException e) {
-            return String.valueOf(o);
-        }
+        return Json.pretty(o);
     }
 
     static String fmt(double v) {

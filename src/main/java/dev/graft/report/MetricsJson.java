@@ -1,12 +1,11 @@
 package dev.graft.report;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.train.EpochMetrics;
 import dev.graft.train.FineTuning;
 import dev.graft.train.RunConfig;
+import dev.graft.util.Json;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,15 +13,14 @@ import java.util.Map;
 
 /** metrics.json: one entry per epoch with the book's numbers, plus the run's totals. */
 public final class MetricsJson {
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private MetricsJson() {
     }
 
     public static ObjectNode build(FineTuning.Result r, RunConfig cfg) {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.object();
         root.put("mode", cfg.recipe().mode().label());
-        root.put("model", r.backbone().architectureName());
+        root.put("model", r.backbone().architecture().name());
         ArrayNode epochs = root.putArray("epochs");
         for (EpochMetrics m : r.history()) {
             ObjectNode e = epochs.addObject();
@@ -46,12 +44,12 @@ public final class MetricsJson {
         for (Map.Entry<Path, String> e : r.badImages().list()) {
             skipped.addObject().put("file", e.getKey().toString()).put("reason", e.getValue());
         }
-        root.set("recipe", JSON.valueToTree(cfg.recipe()));
+        root.set("recipe", Json.tree(cfg.recipe()));
         return root;
     }
 
     public static void write(Path file, FineTuning.Result r, RunConfig cfg) throws IOException {
-        JSON.writeValue(file.toFile(), build(r, cfg));
+        Json.write(file, build(r, cfg));
     }
 
     static void num(ObjectNode n, String key, double v) {

@@ -2,18 +2,19 @@ package dev.graft.train;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.data.Preprocessing;
+import dev.graft.model.Architecture;
+import dev.graft.model.Architectures;
 import dev.graft.model.Backbone;
-import dev.graft.model.Layers;
+import dev.graft.model.KerasModel;
 import dev.graft.model.Network;
+import dev.graft.model.nn.Layers;
+import dev.graft.util.Json;
 import dev.graft.weights.SafeTensors;
 import dev.graft.weights.StateDict;
 import dev.graft.weights.WeightsException;
-import dev.graft.weights.Zoo;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,7 +31,6 @@ import java.util.List;
  */
 public final class Bundle {
     public static final String FORMAT = "graft-bundle-1";
-    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** A bundle loaded back: the network ready for inference, its labels and preprocessing. */
     public record Loaded(Network net, List<String> labels, Preprocessing preprocessing, JsonNode manifest) {
@@ -41,44 +41,48 @@ public final class Bundle {
 
     public static void save(Path dir, FineTuning.Result r, RunConfig cfg) throws IOException {
         Files.createDirectories(dir);
-        ObjectNode m = JSON.createObjectNode();
+        ObjectNode m = Json.object();
         m.put("format", FORMAT);
         m.put("graft_version", Version.VERSION);
         m.put("created", Instant.now().toString());
-        m.put("model", r.backbone().spec().name());
-        m.put("architecture", r.backbone().graph() != null ? "keras" : r.backbone().spec().architecture());
-        if (r.backbone().graph() != null) {
-            m.put("classifier", r.backbone().graph().classifier());
-            JSON.writeValue(dir.resolve("topology.json").toFile(), r.backbone().kerasConfig());
+        Architecture arch = r.backbone().architecture();
+        m.put("model", arch.name());
+        if (arch instanceof KerasModel k) {
+            m.put("architecture", "keras");
+            m.put("classifier", k.graph().classifier());
+            Json.write(dir.resolve("topology.json"), k.config());
+        } else {
+            m.put("architecture", arch.name());
         }
         m.put("head", r.net().headName());
         m.put("feature_dim", r.net().featureDim());
         m.put("num_classes", r.classes().size());
-        m.set("labels", JSON.valueToTree(r.classes()));
+        m.set("labels", Json.tree(r.classes()));
         m.set("preprocessing", preprocessingJson(r.preprocessing()));
         ObjectNode w = m.putObject("source_weights");
         w.put("path", r.backbone().source());
         w.put("sha256", r.backbone().sha256());
         w.put("head_init", r.headInit());
-        m.set("recipe", JSON.valueToTree(cfg.recipe()));
+        m.set("recipe", Json.tree(cfg.recipe()));
         ObjectNode d = m.putObject("data");
         d.put("root", cfg.data().toAbsolutePath().normalize().toString());
-        d.put("fingerprint", r.train().fingerprint());
-        d.put("train_size", r.train().size());
-        d.put("test_size", r.test() == null ? 0 : r.test().size());
-        d.set("train_counts", JSON.valueToTree(r.train().countPerClass()));
+        d.put("fingerprint", r.data().train().fingerprint());
+        d.put("train_size", r.data().train().size());
+        d.put("validation_size", r.data().validation() == null ? 0 : r.data().validation().size());
+        d.put("test_size", r.data().test() == null ? 0 : r.data().test().size());
+        d.set("train_counts", Json.tree(r.data().train().countPerClass()));
         ObjectNode res = m.putObject("results");
         res.put("test_acc", r.testAcc());
         res.put("skipped_images", r.badImages().count());
-        JSON.writeValue(dir.resolve("model.json").toFile(), m);
-        JSON.writeValue(dir.resolve("labels.json").toFile(), r.classes());
+        Json.write(dir.resolve("model.json"), m);
+        Json.write(dir.resolve("labels.json"), r.classes());
         StateDict sd = r.net().stateDict();
         sd.metadata().put("format", FORMAT);
         SafeTensors.write(sd, dir.resolve("weights.safetensors"));
     }
 
     static ObjectNode preprocessingJson(Preprocessing p) {
-        ObjectNode n = JSON.createObjectNode();
+        ObjectNode n = Json.object();
         n.put("resize", p.resize());
         n.put("short_side", p.shortSide());
         n.put("crop", p.crop());
@@ -116,7 +120,7 @@ public final class Bundle {
         }
         JsonNode m;
         try {
-            m = JSON.readTree(manifest.toFile());
+            m = Json.read(manifest);
         } catch (IOException e) {
             throw new WeightsException(manifest.toString(), "cannot be read: " + e.getMessage());
         }
@@ -126,19 +130,19 @@ public final class Bundle {
         List<String> labels = new ArrayList<>();
         m.path("labels").forEach(l -> labels.add(l.asText()));
         Preprocessing pre = preprocessing(m.path("preprocessing"));
-        Backbone backbone;
+        Architecture arch;
         if (m.path("architecture").asText().equals("keras")) {
             JsonNode topo;
             try {
-                topo = JSON.readTree(dir.resolve("topology.json").toFile());
+                topo = Json.read(dir.resolve("topology.json"));
             } catch (IOException e) {
                 throw new WeightsException(dir.resolve("topology.json").toString(), "cannot be read: " + e.getMessage());
             }
-            backbone = Backbone.forKerasTopology(Zoo.get("keras"), topo, m.path("classifier").asText(), pre);
+            arch = KerasModel.fromTopology(m.path("model").asText("keras"), topo, m.path("classifier").asText());
         } else {
-            backbone = Backbone.load(Zoo.get(m.path("architecture").asText()), null, null, false, pre, s -> { });
+            arch = Architectures.get(m.path("architecture").asText());
         }
-        Network net = backbone.newNetwork(labels.size(), new Layers(manager));
+        Network net = new Backbone(arch, "bundle", null, null, List.of(), pre).newNetwork(labels.size(), new Layers(manager));
         net.loadAll(SafeTensors.read(dir.resolve("weights.safetensors")));
         return new Loaded(net, labels, pre, m);
     }

@@ -1,9 +1,9 @@
 package dev.graft.train;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.graft.util.Json;
 import dev.graft.weights.SafeTensors;
 import dev.graft.weights.StateDict;
-import dev.graft.weights.TensorData;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -13,48 +13,46 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A resumable training state in one safetensors file: parameters ({@code param/...}), momentum buffers
  * ({@code momentum/...}), the best weights so far when a validation split picks the epoch ({@code best/...}),
- * and the position in the data with the epoch's running sums as JSON metadata. Written to a temporary file,
- * synced, then renamed over the old one, so a crash or a full disk never leaves a half-written checkpoint.
+ * the position in the data with the epoch's running sums, and what the run was trained on (classes, image
+ * files, recipe) so that a resume can tell when the data changed. Written to a temporary file, synced, then
+ * renamed over the old one, so a crash or a full disk never leaves a half-written checkpoint.
  */
 public final class Checkpoint {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String FORMAT = "graft-checkpoint-1";
 
     /** Where training stands: next epoch and batch to run, and what the current epoch has accumulated. */
     public record Progress(int epoch, int batch, long step, double lossSum, long correct, long seen, double seconds,
                            double waitSeconds, List<EpochMetrics> history, double bestValAcc, double bestValLoss,
                            int bestEpoch) {
-        public static Progress start() {
-            return new Progress(0, 0, 0, 0, 0, 0, 0, 0, new ArrayList<>(), -1, Double.POSITIVE_INFINITY, -1);
+        static Progress of(Trainer.State s) {
+            return new Progress(s.epoch, s.batch, s.step, s.lossSum, s.correct, s.seen, s.seconds, s.waitSeconds,
+                    List.copyOf(s.history), s.bestValAcc, s.bestValLoss, s.bestEpoch);
         }
     }
 
-    /** What a checkpoint holds once read back. */
-    public record State(Progress progress, Map<String, TensorData> params, Map<String, TensorData> momentum,
-                        Map<String, TensorData> best, String recipeJson) {
+    /** What a checkpoint holds once read back; {@code identity} describes the data and recipe it was trained on. */
+    public record State(Progress progress, StateDict params, StateDict momentum, StateDict best, JsonNode identity) {
     }
 
     private Checkpoint() {
     }
 
-    public static void save(Path file, Progress p, StateDict params, StateDict momentum, StateDict best, Recipe recipe)
+    public static void save(Path file, Trainer.State s, StateDict params, StateDict momentum, JsonNode identity)
             throws IOException {
         StateDict sd = new StateDict(file.toString());
         params.tensors().forEach((k, t) -> sd.put("param/" + k, t));
         momentum.tensors().forEach((k, t) -> sd.put("momentum/" + k, t));
-        if (best != null) {
-            best.tensors().forEach((k, t) -> sd.put("best/" + k, t));
+        if (s.best != null) {
+            s.best.tensors().forEach((k, t) -> sd.put("best/" + k, t));
         }
-        sd.metadata().put("format", "graft-checkpoint-1");
-        sd.metadata().put("progress", JSON.writeValueAsString(p));
-        sd.metadata().put("recipe", JSON.writeValueAsString(recipe));
+        sd.metadata().put("format", FORMAT);
+        sd.metadata().put("progress", Json.compact(Progress.of(s)));
+        sd.metadata().put("identity", Json.compact(identity));
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             try (OutputStream out = Files.newOutputStream(tmp)) {
@@ -80,12 +78,12 @@ public final class Checkpoint {
 
     public static State load(Path file) throws IOException {
         StateDict sd = SafeTensors.read(file);
-        if (!"graft-checkpoint-1".equals(sd.metadata().get("format"))) {
+        if (!FORMAT.equals(sd.metadata().get("format"))) {
             throw new IOException(file + " is not a graft checkpoint");
         }
-        Map<String, TensorData> params = new LinkedHashMap<>();
-        Map<String, TensorData> momentum = new LinkedHashMap<>();
-        Map<String, TensorData> best = new LinkedHashMap<>();
+        StateDict params = new StateDict(file + " (parameters)");
+        StateDict momentum = new StateDict(file + " (momentum)");
+        StateDict best = new StateDict(file + " (best weights)");
         sd.tensors().forEach((k, t) -> {
             if (k.startsWith("param/")) {
                 params.put(k.substring(6), t);
@@ -95,7 +93,9 @@ public final class Checkpoint {
                 best.put(k.substring(5), t);
             }
         });
-        Progress p = JSON.readValue(sd.metadata().get("progress"), Progress.class);
-        return new State(p, params, momentum, best, sd.metadata().get("recipe"));
+        Progress p = Json.MAPPER.readValue(sd.metadata().get("progress"), Progress.class);
+        String identity = sd.metadata().get("identity");
+        return new State(p, params, momentum, best.size() == 0 ? null : best,
+                identity == null ? Json.object() : Json.MAPPER.readTree(identity));
     }
 }

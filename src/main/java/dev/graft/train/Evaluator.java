@@ -1,83 +1,70 @@
 package dev.graft.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import dev.graft.data.BadImages;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.ImageFolder;
 import dev.graft.data.Loader;
-import dev.graft.data.Preprocessing;
 import dev.graft.data.Transforms;
 import dev.graft.model.Network;
+import dev.graft.model.Predictor;
+import dev.graft.model.nn.Torch;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Iterator;
 
-/** Runs a network in evaluation mode over a folder and collects predictions. */
+/** Runs a network in evaluation mode over a folder (through the one prediction path) and collects predictions. */
 public final class Evaluator {
     private Evaluator() {
     }
 
-    public static Evaluation evaluate(Network net, ImageFolder folder, Preprocessing pre, TrainOptions opts, BadImages bad) {
+    public static Evaluation evaluate(Network net, ImageFolder folder, dev.graft.data.Preprocessing pre, TrainOptions opts, BadImages bad) {
         Collector col = new Collector(folder.size(), net.numClasses());
         long t0 = System.nanoTime();
-        forEachBatch(net, folder, pre, opts, bad, (ps, x, b) ->
-                col.add(net.forward(ps, new NDList(x), false).singletonOrThrow(), b.labels(), b.samples()));
+        try (Predictor p = new Predictor(net, pre)) {
+            forEachBatch(folder, p, opts, bad, (x, b) -> col.add(p.logits(x, b.size()), b.labels(), b.samples()));
+        }
         return col.finish((System.nanoTime() - t0) / 1e9);
     }
 
-    /** What to do with one evaluation batch: its input tensor (attached to a per-batch manager) and its loader batch. */
+    /** What to do with one evaluation batch: its test-transformed images and the loader's batch. */
     @FunctionalInterface
     interface BatchConsumer {
-        void accept(ParameterStore ps, NDArray x, Loader.Batch batch);
+        void accept(float[] nchw, Loader.Batch batch);
     }
 
-    /** Runs the folder through the test transform in order, batch by batch, in evaluation mode. */
-    static void forEachBatch(Network net, ImageFolder folder, Preprocessing pre, TrainOptions opts, BadImages bad, BatchConsumer consumer) {
-        int floats = Transforms.size(pre);
-        try (Loader loader = new Loader(folder.samples(), Transforms.bookTest(pre), floats, opts.evalBatchSize(), false, 0,
-                opts.workers(), opts.prefetch(), opts.onBadImage(), bad, new ImageDecoder(opts.maxPixels()), 0);
-             NDManager m = net.manager().newSubManager()) {
-            ParameterStore ps = new ParameterStore(m, false);
-            Iterator<Loader.Batch> it = loader.epoch(0, 0);
-            // the weights stay put for the whole pass: fold BatchNorm into the convolutions once
-            net.foldBatchNorm();
-            try {
-                while (it.hasNext()) {
-                    Loader.Batch b = it.next();
-                    if (b.size() == 0) {
-                        continue;
-                    }
-                    try (NDManager bm = m.newSubManager()) {
-                        consumer.accept(ps, bm.create(FloatBuffer.wrap(b.data(), 0, b.size() * floats),
-                                new Shape(b.size(), 3, pre.crop(), pre.crop())), b);
-                    }
+    /** Runs the folder through the test transform in order, batch by batch. */
+    static void forEachBatch(ImageFolder folder, Predictor p, TrainOptions opts, BadImages bad, BatchConsumer consumer) {
+        int floats = Transforms.size(p.preprocessing());
+        try (Loader loader = new Loader(folder.samples(), Transforms.bookTest(p.preprocessing()), floats, opts.evalBatchSize(),
+                false, 0, opts.workers(), opts.prefetch(), opts.onBadImage(), bad, new ImageDecoder(opts.maxPixels()), 0)) {
+            for (Iterator<Loader.Batch> it = loader.epoch(0, 0); it.hasNext(); ) {
+                Loader.Batch b = it.next();
+                if (b.size() > 0) {
+                    consumer.accept(b.data(), b);
                 }
-            } finally {
-                net.unfoldBatchNorm();
             }
         }
     }
 
+    /** Predictions of the head on cached body features. */
     public static Evaluation onFeatures(Network net, FeatureSet fs) {
         Collector col = new Collector(fs.size(), net.numClasses());
         long t0 = System.nanoTime();
         int bs = 1024;
-        try (NDManager m = net.manager().newSubManager()) {
-            ParameterStore ps = new ParameterStore(m, false);
+        Torch.noGrad(() -> {
             for (int start = 0; start < fs.size(); start += bs) {
                 int k = Math.min(bs, fs.size() - start);
-                try (NDManager bm = m.newSubManager()) {
-                    NDArray x = bm.create(FloatBuffer.wrap(fs.features(), start * fs.dim(), k * fs.dim()), new Shape(k, fs.dim()));
-                    NDArray logits = net.headForward(ps, new NDList(x), false).singletonOrThrow();
-                    col.add(logits, Arrays.copyOfRange(fs.labels(), start, start + k), Arrays.copyOfRange(fs.samples(), start, start + k));
+                try (NDManager m = net.manager().newSubManager()) {
+                    NDArray x = m.create(FloatBuffer.wrap(fs.features(), start * fs.dim(), k * fs.dim()), new Shape(k, fs.dim()));
+                    col.add(net.head(x, false).toFloatArray(), Arrays.copyOfRange(fs.labels(), start, start + k),
+                            Arrays.copyOfRange(fs.samples(), start, start + k));
                 }
             }
-        }
+        });
         return col.finish((System.nanoTime() - t0) / 1e9);
     }
 
@@ -99,10 +86,10 @@ public final class Evaluator {
             this.classes = classes;
         }
 
-        void add(NDArray logits, int[] y, int[] idx) {
-            float[] p = logits.softmax(1).toFloatArray();
+        /** One batch of logits (row-major, n x classes). */
+        void add(float[] logits, int[] y, int[] idx) {
             for (int i = 0; i < y.length; i++) {
-                float[] row = Arrays.copyOfRange(p, i * classes, (i + 1) * classes);
+                float[] row = softmax(logits, i * classes, classes);
                 int arg = 0;
                 for (int j = 1; j < classes; j++) {
                     if (row[j] > row[arg]) {
@@ -129,5 +116,24 @@ public final class Evaluator {
                     Arrays.copyOf(probs, count), count == 0 ? Double.NaN : (double) correct / count,
                     count == 0 ? Double.NaN : lossSum / count, seconds > 0 ? count / seconds : 0);
         }
+    }
+
+    /** Softmax of one row of logits, in double for stability, stored as float. */
+    static float[] softmax(float[] logits, int offset, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            max = Math.max(max, logits[offset + j]);
+        }
+        double sum = 0;
+        double[] e = new double[n];
+        for (int j = 0; j < n; j++) {
+            e[j] = Math.exp(logits[offset + j] - max);
+            sum += e[j];
+        }
+        float[] p = new float[n];
+        for (int j = 0; j < n; j++) {
+            p[j] = (float) (e[j] / sum);
+        }
+        return p;
     }
 }

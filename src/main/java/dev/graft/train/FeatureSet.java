@@ -1,10 +1,10 @@
 package dev.graft.train;
 
-import ai.djl.ndarray.NDList;
 import dev.graft.data.BadImages;
 import dev.graft.data.ImageFolder;
 import dev.graft.data.Preprocessing;
 import dev.graft.model.Network;
+import dev.graft.model.Predictor;
 
 import java.util.Arrays;
 
@@ -25,13 +25,14 @@ public record FeatureSet(float[] features, int[] labels, int[] samples, int dim)
         int[] labels = new int[n];
         int[] samples = new int[n];
         int[] count = {0};
-        Evaluator.forEachBatch(net, folder, pre, opts, bad, (ps, x, b) -> {
-            float[] f = net.features(ps, new NDList(x), false).singletonOrThrow().toFloatArray();
-            System.arraycopy(f, 0, feats, count[0] * d, b.size() * d);
-            System.arraycopy(b.labels(), 0, labels, count[0], b.size());
-            System.arraycopy(b.samples(), 0, samples, count[0], b.size());
-            count[0] += b.size();
-        });
+        try (Predictor p = new Predictor(net, pre)) {
+            Evaluator.forEachBatch(folder, p, opts, bad, (x, b) -> {
+                System.arraycopy(p.features(x, b.size()), 0, feats, count[0] * d, b.size() * d);
+                System.arraycopy(b.labels(), 0, labels, count[0], b.size());
+                System.arraycopy(b.samples(), 0, samples, count[0], b.size());
+                count[0] += b.size();
+            });
+        }
         return new FeatureSet(Arrays.copyOf(feats, count[0] * d), Arrays.copyOf(labels, count[0]),
                 Arrays.copyOf(samples, count[0]), d);
     }

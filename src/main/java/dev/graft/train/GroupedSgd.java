@@ -8,7 +8,6 @@ import dev.graft.weights.TensorData;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.ToDoubleFunction;
 
 /**
  * SGD with one learning rate per parameter group (the book's {@code param_group}: copied layers at lr, the new
@@ -27,30 +26,26 @@ public final class GroupedSgd {
         this.momentum = momentum;
     }
 
-    /**
-     * Applies one step to every parameter that has a gradient.
-     *
-     * @param params     trainable parameters by name
-     * @param lrOf       the learning rate of a parameter name (its group's)
-     * @param rescale    multiplies gradients first (1 for summed losses)
-     */
-    public void step(Map<String, Parameter> params, ToDoubleFunction<String> lrOf, float rescale) {
-        for (Map.Entry<String, Parameter> e : params.entrySet()) {
-            NDArray w = e.getValue().getArray();
-            if (!w.hasGradient()) {
-                continue;
-            }
-            try (NDArray g = w.getGradient()) {
-                float lr = (float) lrOf.applyAsDouble(e.getKey());
-                NDList inputs;
-                if (momentum > 0) {
-                    NDArray v = velocity.computeIfAbsent(e.getKey(), k -> w.getManager().zeros(w.getShape()));
-                    inputs = new NDList(w, g, v);
-                } else {
-                    inputs = new NDList(w, g);
+    /** One step on every parameter that has a gradient, each at its group's learning rate times {@code factor}. */
+    public void step(ParamGroups groups, double factor) {
+        for (ParamGroups.Group g : groups.groups()) {
+            float lr = (float) (g.lr() * factor);
+            for (Map.Entry<String, Parameter> e : g.parameters().entrySet()) {
+                NDArray w = e.getValue().getArray();
+                if (!w.hasGradient()) {
+                    continue; // frozen, or a buffer
                 }
-                w.getNDArrayInternal().sgdUpdate(inputs, new NDList(w), lr, (float) weightDecay, rescale, -1f,
-                        (float) momentum, false);
+                try (NDArray grad = w.getGradient()) {
+                    NDList inputs;
+                    if (momentum > 0) {
+                        NDArray v = velocity.computeIfAbsent(e.getKey(), k -> w.getManager().zeros(w.getShape()));
+                        inputs = new NDList(w, grad, v);
+                    } else {
+                        inputs = new NDList(w, grad);
+                    }
+                    w.getNDArrayInternal().sgdUpdate(inputs, new NDList(w), lr, (float) weightDecay, 1f, -1f,
+                            (float) momentum, false);
+                }
             }
         }
     }
@@ -62,10 +57,10 @@ public final class GroupedSgd {
         return sd;
     }
 
-    public void load(Map<String, TensorData> state, Map<String, Parameter> params) {
+    public void load(StateDict state, Map<String, Parameter> params) {
         velocity.values().forEach(NDArray::close);
         velocity.clear();
-        state.forEach((k, t) -> {
+        state.tensors().forEach((k, t) -> {
             Parameter p = params.get(k);
             if (p == null) {
                 throw new IllegalArgumentException("checkpoint has momentum for unknown parameter " + k);

@@ -78,6 +78,9 @@ public record Recipe(
     /** PyTorch's BatchNorm default, which the book's recipe trains with. */
     public static final double TORCH_BN_MOMENTUM = 0.1;
 
+    /** The named starting points: the book's fixed numbers, or adapted to the data. */
+    public enum Preset { BOOK, AUTO }
+
     public enum Reduction { SUM, MEAN }
 
     public enum Schedule { CONSTANT, COSINE }
@@ -154,24 +157,146 @@ public record Recipe(
     /** Optimizer steps the auto recipe aims for. */
     static final double AUTO_STEPS = 150;
 
-    public Recipe withMode(Mode m) {
-        return new Recipe(name, m, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, seed);
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    public Recipe withEpochs(int e) {
-        return new Recipe(name, mode, e, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, seed);
-    }
+    /** Changes some knobs of a recipe; the result is checked like any recipe. */
+    public static final class Builder {
+        private String name;
+        private Mode mode;
+        private int epochs;
+        private int batchSize;
+        private double lr;
+        private double headLrMult;
+        private double weightDecay;
+        private double momentum;
+        private Reduction lossReduction;
+        private Schedule schedule;
+        private int warmupSteps;
+        private boolean augment;
+        private double minCropScale;
+        private double validation;
+        private HeadInit headInit;
+        private Double bnMomentum;
+        private boolean frozenBatchNorm;
+        private long seed;
 
-    public Recipe withSeed(long s) {
-        return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, s);
-    }
+        Builder(Recipe r) {
+            name = r.name;
+            mode = r.mode;
+            epochs = r.epochs;
+            batchSize = r.batchSize;
+            lr = r.lr;
+            headLrMult = r.headLrMult;
+            weightDecay = r.weightDecay;
+            momentum = r.momentum;
+            lossReduction = r.lossReduction;
+            schedule = r.schedule;
+            warmupSteps = r.warmupSteps;
+            augment = r.augment;
+            minCropScale = r.minCropScale;
+            validation = r.validation;
+            headInit = r.headInit;
+            bnMomentum = r.bnMomentum;
+            frozenBatchNorm = r.frozenBatchNorm;
+            seed = r.seed;
+        }
 
-    public Recipe withHeadInit(HeadInit h) {
-        return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                warmupSteps, augment, minCropScale, validation, h, bnMomentum, frozenBatchNorm, seed);
+        public Builder name(String v) {
+            name = v;
+            return this;
+        }
+
+        public Builder mode(Mode v) {
+            mode = v;
+            return this;
+        }
+
+        public Builder epochs(int v) {
+            epochs = v;
+            return this;
+        }
+
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder lr(double v) {
+            lr = v;
+            return this;
+        }
+
+        public Builder headLrMult(double v) {
+            headLrMult = v;
+            return this;
+        }
+
+        public Builder weightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
+
+        public Builder momentum(double v) {
+            momentum = v;
+            return this;
+        }
+
+        public Builder lossReduction(Reduction v) {
+            lossReduction = v;
+            return this;
+        }
+
+        public Builder schedule(Schedule v) {
+            schedule = v;
+            return this;
+        }
+
+        public Builder warmupSteps(int v) {
+            warmupSteps = v;
+            return this;
+        }
+
+        public Builder augment(boolean v) {
+            augment = v;
+            return this;
+        }
+
+        public Builder minCropScale(double v) {
+            minCropScale = v;
+            return this;
+        }
+
+        public Builder validation(double v) {
+            validation = v;
+            return this;
+        }
+
+        public Builder headInit(HeadInit v) {
+            headInit = v;
+            return this;
+        }
+
+        public Builder bnMomentum(Double v) {
+            bnMomentum = v;
+            return this;
+        }
+
+        public Builder frozenBatchNorm(boolean v) {
+            frozenBatchNorm = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Recipe build() {
+            return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
+                    warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, seed);
+        }
     }
 
     /** The learning rate of a mean-reduced loss that takes the same steps (lr x batch for summed losses). */

@@ -1,8 +1,8 @@
 package dev.graft.weights;
 
+import dev.graft.util.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
 import io.jhdf.api.Dataset;
@@ -22,7 +22,6 @@ import java.util.List;
  * Tensors get the same "layer/param" names and Keras layouts as the TF.js reader gives.
  */
 public final class KerasH5 {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The weights, and the layer graph when the file carries one (null for weights-only files). */
     public record Model(Path file, JsonNode modelConfig, StateDict weights) {
@@ -47,7 +46,7 @@ public final class KerasH5 {
             Attribute mc = h5.getAttribute("model_config");
             if (mc != null) {
                 try {
-                    JsonNode root = JSON.readTree(text(mc.getData()));
+                    JsonNode root = Json.MAPPER.readTree(text(mc.getData()));
                     config = root.has("config") ? root : null;
                 } catch (JsonProcessingException e) {
                     throw new WeightsException(name, "has a model_config attribute that is not JSON");

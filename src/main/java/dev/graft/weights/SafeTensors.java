@@ -1,8 +1,8 @@
 package dev.graft.weights;
 
+import dev.graft.util.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -27,7 +27,6 @@ import java.util.Map;
  * Every offset is checked against the file before any tensor is read.
  */
 public final class SafeTensors {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_HEADER = 100L << 20;
 
     private SafeTensors() {
@@ -72,7 +71,7 @@ public final class SafeTensors {
         buf.get(headerBytes);
         JsonNode header;
         try {
-            header = JSON.readTree(new String(headerBytes, StandardCharsets.UTF_8));
+            header = Json.MAPPER.readTree(new String(headerBytes, StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
             throw new WeightsException(name, "has a header that is not valid JSON: " + e.getOriginalMessage());
         }
@@ -167,7 +166,7 @@ public final class SafeTensors {
     }
 
     public static void write(StateDict sd, OutputStream out) throws IOException {
-        ObjectNode header = JSON.createObjectNode();
+        ObjectNode header = Json.MAPPER.createObjectNode();
         if (!sd.metadata().isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
             sd.metadata().forEach(meta::put);
@@ -185,7 +184,7 @@ public final class SafeTensors {
             node.putArray("data_offsets").add(offset).add(offset + len);
             offset += len;
         }
-        byte[] json = JSON.writeValueAsBytes(header);
+        byte[] json = Json.compact(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
         ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         head.putLong(padded).put(json);

@@ -1,8 +1,8 @@
 package dev.graft.weights;
 
+import dev.graft.util.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,7 +18,6 @@ import java.util.List;
  * in order (little-endian). Tensors keep Keras names and layouts (HWIO kernels); converting them is the model's job.
  */
 public final class TfjsLayers {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The parsed model: Keras {@code model_config}, raw weights, and source labels if a metadata.json says them. */
     public record Model(Path modelJson, JsonNode modelConfig, StateDict weights, List<String> labels) {
@@ -36,7 +35,7 @@ public final class TfjsLayers {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(modelJson.toFile());
+            root = Json.MAPPER.readTree(modelJson.toFile());
         } catch (JsonProcessingException e) {
             throw new WeightsException(name, "is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -165,7 +164,7 @@ public final class TfjsLayers {
             return List.of();
         }
         try {
-            JsonNode labels = JSON.readTree(meta.toFile()).path("labels");
+            JsonNode labels = Json.MAPPER.readTree(meta.toFile()).path("labels");
             List<String> out = new ArrayList<>();
             labels.forEach(l -> out.add(l.asText()));
             return out;

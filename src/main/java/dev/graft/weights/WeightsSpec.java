@@ -3,19 +3,18 @@ package dev.graft.weights;
 import dev.graft.data.Preprocessing;
 
 /**
- * A zoo entry: which architecture the weights fit, where they come from, the preprocessing they were trained
- * with, the classifier to cut off, and the labels of the source classes.
+ * Pretrained weights of a zoo entry: where they come from, the preprocessing they were trained with, the
+ * classifier to cut off, and the labels of the source classes. Architectures declare theirs (model package).
  *
- * @param name          zoo name ("resnet18", "mobilenet_v1_0.75")
- * @param architecture  "resnet18", "resnet34", "resnet50" or "keras" (the graph comes with the weights)
+ * @param name          zoo name ("resnet18", "mobilenet_v1_0.75"), also the cache folder of the download
  * @param format        file format of the weights
  * @param url           download address (for TF.js: the model.json; shards sit beside it)
  * @param checksum      expected digest, or null where upstream publishes none
  * @param preprocessing what the weights expect of their input
- * @param classifier    name (ResNet: parameter prefix "fc."; Keras: layer name) of the source classifier
+ * @param classifier    name (torchvision: parameter prefix such as "fc."; Keras: layer name) of the source classifier
  * @param labels        "imagenet" for torchvision's class names, "file" when they come with the weights
  */
-public record WeightsSpec(String name, String architecture, Format format, String url, Checksum checksum,
+public record WeightsSpec(String name, Format format, String url, Checksum checksum,
                           Preprocessing preprocessing, String classifier, String labels) {
 
     public enum Format {

@@ -22,6 +22,9 @@ class BadDataTrainTest {
     @TempDir
     Path root;
 
+    @TempDir
+    Path outputs;
+
     Path messyDataset() throws Exception {
         Images.dataset(root, new String[] {"cat", "dog"}, 4, 2);
         BadInputs.writeAll(root.resolve("train/cat/messy"));
@@ -37,7 +40,7 @@ class BadDataTrainTest {
     @Test
     void skipCountsListsAndReportsTheBadFilesAndReadsTheAwkwardOnes() throws Exception {
         messyDataset();
-        Path out = root.resolve("out");
+        Path out = outputs.resolve("out");
         String res = TrainCommandTest.run(args("skip", out));
         assertTrue(res.startsWith("0\n"), res);
         Set<String> expected = new HashSet<>();
@@ -64,7 +67,7 @@ class BadDataTrainTest {
     @Test
     void failStopsNamingTheFile() throws Exception {
         messyDataset();
-        String res = TrainCommandTest.run(args("fail", root.resolve("out2")));
+        String res = TrainCommandTest.run(args("fail", outputs.resolve("out2")));
         assertTrue(res.startsWith("1\n"), res);
         assertTrue(res.contains("graft: error:") && res.contains(root.resolve("train/cat/messy").toString()), res);
         assertFalse(res.contains("\tat "), "no stack trace");

@@ -1,7 +1,12 @@
 package dev.graft.app;
 
 import dev.graft.Shared;
+import ai.djl.ndarray.NDManager;
+import dev.graft.model.nn.Torch;
+import dev.graft.train.BatchSource;
 import dev.graft.train.Checkpoint;
+import dev.graft.train.FineTuning;
+import dev.graft.train.StopSignal;
 import dev.graft.train.RunConfig;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingListener;
@@ -106,25 +111,25 @@ class ResumeTest {
         String[] a = args(b).toArray(new String[0]);
         // parse the same command line the CLI would, then stop after the 4th step (mid second epoch)
         TrainCommand cmd = new TrainCommand();
-        new picocli.CommandLine(cmd).parseArgs(java.util.Arrays.copyOfRange(a, 1, a.length));
-        RunConfig cfg = TrainCommand.config(cmd.data, cmd.recipe, 1);
+        Main.commandLine(cmd).parseArgs(java.util.Arrays.copyOfRange(a, 1, a.length));
+        RunConfig cfg = cmd.data.config(cmd.recipe.resolve(0), 1).build();
+        StopSignal stop = new StopSignal();
         TrainingListener stopper = new TrainingListener() {
             int steps;
 
             @Override
-            public void onBatch(Trainer t, int epoch, int batch, int batches, double loss, double acc) {
+            public void onBatch(Trainer t, BatchSource.Batch batch, float lossSum) {
                 if (++steps == 4) {
-                    Trainer.requestStop();
+                    stop.request();
                 }
             }
         };
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        try {
+        RunFolder folder = RunFolder.forNewRun(b, cfg, false, quiet);
+        try (NDManager m = Torch.newManager()) {
             Trainer.StoppedException e = assertThrows(Trainer.StoppedException.class,
-                    () -> Runs.train(cfg, b, false, quiet, false, List.of(stopper)));
-            assertTrue(e.getMessage().contains("checkpoint written"), e.getMessage());
-        } finally {
-            Trainer.clearStopRequest();
+                    () -> FineTuning.run(cfg, folder.context(cfg, m, quiet, false, stop, null, List.of(stopper))));
+            assertTrue(e.getMessage().contains("stopped at epoch 2"), e.getMessage());
         }
         assertEquals(4, Checkpoint.load(b.resolve("checkpoint.safetensors")).progress().step());
         assertEquals(130, Main.report(new Trainer.StoppedException("x")));

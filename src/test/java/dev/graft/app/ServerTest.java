@@ -3,6 +3,7 @@ package dev.graft.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.Shared;
+import dev.graft.model.nn.Precision;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class ServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        classifier = Classifier.load(TinyBundle.get(), 4_000_000);
+        classifier = Classifier.load(TinyBundle.get(), 4_000_000, Precision.FP32);
         server = new Server(classifier, new Server.Limits(200_000, 2, 5_000, 2)).start("127.0.0.1", 0);
     }
 

@@ -25,7 +25,7 @@ class LoaderTest {
     List<Loader.Batch> epoch(ImageFolder f, long seed, int epoch, int workers, int from) {
         List<Loader.Batch> out = new ArrayList<>();
         try (Loader l = new Loader(f.samples(), Transforms.bookTrain(P), Transforms.size(P), 4, true, seed, workers, 3,
-                Loader.OnBadImage.SKIP, new BadImages(s -> { }), new ImageDecoder(), 0)) {
+                OnBadImage.SKIP, new BadImages(s -> { }), new ImageDecoder(), 0)) {
             Iterator<Loader.Batch> it = l.epoch(epoch, from);
             it.forEachRemaining(out::add);
         }

@@ -1,18 +1,17 @@
 package dev.graft.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.graft.Shared;
+import dev.graft.model.keras.KerasApplications;
+import dev.graft.model.nn.Torch;
 import dev.graft.weights.KerasH5;
 import dev.graft.weights.Npy;
 import dev.graft.weights.TensorData;
 import dev.graft.weights.TfjsLayers;
 import dev.graft.weights.WeightsException;
-import dev.graft.weights.Zoo;
 import io.jhdf.HdfFile;
 import io.jhdf.WritableHdfFile;
 import io.jhdf.api.WritableGroup;
@@ -83,14 +82,9 @@ class KerasH5Test {
     static float[] probs(Backbone b) throws Exception {
         TensorData input = Npy.read(Shared.path("fixtures/preprocessing/keras_input.npy"));
         try (NDManager m = Torch.newManager()) {
-            Network net = b.newNetwork(1000, new Layers(m));
-            b.copyBody(net);
-            KerasGraph.SourceClassifier src = b.classifier();
-            for (int c = 0; c < 1000; c++) {
-                net.setHeadRow(c, java.util.Arrays.copyOfRange(src.weight(), c * 768, (c + 1) * 768), src.bias()[c]);
-            }
+            Network net = KerasImportTest.sourceNetwork(b, m);
             NDArray x = m.create(FloatBuffer.wrap(input.toFloats()), new Shape(input.shape())).transpose(0, 3, 1, 2);
-            return net.forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow().softmax(1).toFloatArray();
+            return KerasImportTest.probs(net, x);
         }
     }
 
@@ -104,11 +98,11 @@ class KerasH5Test {
         KerasH5.Model read = KerasH5.read(h5);
         assertEquals(137, read.weights().size());
         assertEquals(null, read.modelConfig());
-        Backbone b = Backbone.load(Zoo.get("mobilenet_v1_0.75"), h5, null, true, null, s -> { });
+        Backbone b = Backbone.load(Architectures.get("mobilenet_v1_0.75"), h5, true, null, null, s -> { });
         float[] want = Npy.read(Shared.path("fixtures/mobilenet/keras_probs.npy")).toFloats();
         float[] got = probs(b);
         assertTrue(KerasImportTest.maxAbs(want, got) <= 1e-4, "max abs prob diff " + KerasImportTest.maxAbs(want, got));
-        assertEquals("hotdog", b.sourceLabels().get(934));
+        assertEquals("hotdog", b.labels().get(934));
     }
 
     @Test
@@ -138,8 +132,8 @@ class KerasH5Test {
         }
         KerasH5.Model read = KerasH5.read(h5);
         assertEquals("Model", read.modelConfig().path("class_name").asText());
-        Backbone b = Backbone.load(Zoo.get("keras"), h5, null, true, null, s -> { });
-        assertEquals("conv_preds", b.graph().classifier());
+        Backbone b = Backbone.load(Architectures.get("keras"), h5, true, null, null, s -> { });
+        assertEquals("conv_preds", ((KerasModel) b.architecture()).graph().classifier());
     }
 
     @Test
@@ -148,7 +142,7 @@ class KerasH5Test {
         try (WritableHdfFile f = HdfFile.write(h5)) {
             writeKerasWeights(f, Map.of("dense/kernel", TensorData.ofFloats(new float[] {1, 2}, 2, 1)));
         }
-        WeightsException e = assertThrows(WeightsException.class, () -> Backbone.load(Zoo.get("keras"), h5, null, true, null, s -> { }));
+        WeightsException e = assertThrows(WeightsException.class, () -> Backbone.load(Architectures.get("keras"), h5, true, null, null, s -> { }));
         assertTrue(e.getMessage().contains("model.save"), e.getMessage());
     }
 }

@@ -1,11 +1,11 @@
 package dev.graft.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import dev.graft.Shared;
+import dev.graft.model.nn.Layers;
+import dev.graft.model.nn.Torch;
 import dev.graft.weights.Npy;
 import dev.graft.weights.PthReader;
 import dev.graft.weights.StateDict;
@@ -28,16 +28,17 @@ class ResNetParityTest {
         TensorData input = Npy.read(Shared.path("fixtures/torchvision/resnet18_seed0_input.npy"));
         float[] want = Npy.read(Shared.path("fixtures/torchvision/resnet18_seed0_logits.npy")).toFloats();
         try (NDManager m = Torch.newManager()) {
-            Network net = ResNet.build("resnet18", 1000, new Layers(m));
+            Network net = resnet(m, "resnet18", 1000);
             net.loadAll(sd);
             NDArray x = m.create(FloatBuffer.wrap(input.toFloats()), new Shape(input.shape()));
-            ParameterStore ps = new ParameterStore(m, false);
-            assertClose(want, net.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray(), "eval");
+            assertClose(want, logits(net, x, false), "eval");
             // evaluation, predict and serve fold BatchNorm into the convolutions once
-            net.foldBatchNorm();
-            assertClose(want, net.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray(), "BatchNorm folded");
-            net.unfoldBatchNorm();
-            assertClose(want, net.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray(), "unfolded again");
+            net.compute().prepareInference();
+            assertClose(want, logits(net, x, false), "BatchNorm folded");
+            net.compute().releaseInference();
+            assertClose(want, logits(net, x, false), "unfolded again");
+            net.compute().setChannelsLast(false);
+            assertClose(want, logits(net, x, false), "channels-first");
         }
     }
 
@@ -46,20 +47,27 @@ class ResNetParityTest {
         StateDict sd = PthReader.read(Shared.path("fixtures/torchvision/resnet18_seed0.pth"));
         TensorData input = Npy.read(Shared.path("fixtures/torchvision/resnet18_seed0_input.npy"));
         try (NDManager m = Torch.newManager()) {
-            Network a = ResNet.build("resnet18", 1000, new Layers(m));
-            Network b = ResNet.build("resnet18", 1000, new Layers(m));
+            Network a = resnet(m, "resnet18", 1000);
+            Network b = resnet(m, "resnet18", 1000);
             a.loadAll(sd);
             b.loadAll(sd);
-            b.foldBatchNorm();
+            b.compute().prepareInference();
             NDArray x = m.create(FloatBuffer.wrap(input.toFloats()), new Shape(input.shape()));
-            ParameterStore ps = new ParameterStore(m, false);
             // training mode normalises with the batch's statistics and updates the running ones: identical in both
-            float[] ta = a.forward(ps, new NDList(x), true).singletonOrThrow().toFloatArray();
-            float[] tb = b.forward(ps, new NDList(x), true).singletonOrThrow().toFloatArray();
+            float[] ta = logits(a, x, true);
+            float[] tb = logits(b, x, true);
             org.junit.jupiter.api.Assertions.assertArrayEquals(ta, tb);
             float[] mean = a.stateDict().get("layer1.0.bn1.running_mean").toFloats();
             org.junit.jupiter.api.Assertions.assertArrayEquals(mean, b.stateDict().get("layer1.0.bn1.running_mean").toFloats());
         }
+    }
+
+    static Network resnet(NDManager m, String name, int classes) {
+        return new Backbone(Architectures.get(name), "test", null, null, List.of(), null).newNetwork(classes, new Layers(m));
+    }
+
+    static float[] logits(Network net, NDArray x, boolean training) {
+        return Torch.noGrad(() -> net.apply(x, training).toFloatArray());
     }
 
     private static void assertClose(float[] want, float[] got, String what) {
@@ -81,7 +89,7 @@ class ResNetParityTest {
     void parameterNamesAreTorchvisions() throws Exception {
         StateDict sd = PthReader.read(Shared.path("fixtures/torchvision/resnet18_seed0.pth"));
         try (NDManager m = Torch.newManager()) {
-            Network net = ResNet.build("resnet18", 2, new Layers(m));
+            Network net = resnet(m, "resnet18", 2);
             List<String> ours = List.copyOf(net.namedParameters().keySet());
             List<String> theirs = sd.names().stream().filter(k -> !k.endsWith("num_batches_tracked")).toList();
             assertEquals(theirs, ours);
@@ -92,12 +100,12 @@ class ResNetParityTest {
     void wrongArchitectureListsTheKeys() throws Exception {
         StateDict sd = PthReader.read(Shared.path("fixtures/torchvision/resnet18_seed0.pth"));
         try (NDManager m = Torch.newManager()) {
-            Network net = ResNet.build("resnet34", 2, new Layers(m));
+            Network net = resnet(m, "resnet34", 2);
             WeightsException e = assertThrows(WeightsException.class, () -> net.loadBody(sd, List.of("fc.")));
             assertTrue(e.getMessage().contains("missing keys") && e.getMessage().contains("layer1.2.conv1.weight"), e.getMessage());
         }
         try (NDManager m = Torch.newManager()) {
-            Network net = ResNet.build("resnet50", 2, new Layers(m));
+            Network net = resnet(m, "resnet50", 2);
             WeightsException e = assertThrows(WeightsException.class, () -> net.loadBody(sd, List.of("fc.")));
             assertTrue(e.getMessage().contains("shape mismatches"), e.getMessage());
         }

@@ -2,8 +2,12 @@ package dev.graft.train;
 
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDManager;
+import dev.graft.data.BadImages;
+import dev.graft.data.DataSplits;
+import dev.graft.data.Transforms;
 import dev.graft.model.Network;
-import dev.graft.model.Torch;
+import dev.graft.model.nn.Torch;
+import dev.graft.util.Json;
 import dev.graft.weights.StateDict;
 import dev.graft.weights.TensorData;
 import org.junit.jupiter.api.Test;
@@ -27,19 +31,38 @@ class FaultTest {
     @Test
     void divergenceStopsWithAMessageAndKeepsTheLastGoodCheckpoint() throws Exception {
         Path ckpt = tmp.resolve("checkpoint.safetensors");
-        Recipe r = new Recipe("t", Recipe.Mode.FINETUNE, 3, 4, 1e3, 10, 0, 0, Recipe.Reduction.SUM, Recipe.Schedule.CONSTANT,
-                0, true, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
+        Recipe r = Fixtures.recipe(Recipe.Mode.FINETUNE, 3, 4).lr(1e3).weightDecay(0).build();
         try (NDManager m = Torch.newManager()) {
-            Network net = TrainerTest.resnet18(m);
-            Trainer t = new Trainer(net, r, new Trainer.Data(TrainerTest.subset(8, 1).train(), null, null, TrainerTest.SMALL),
-                    TrainerTest.quiet().withCheckpoint(ckpt, 1), List.of());
-            Trainer.DivergedException e = assertThrows(Trainer.DivergedException.class, t::fit);
+            Network net = Fixtures.resnet18(m);
+            Trainer.DivergedException e = assertThrows(Trainer.DivergedException.class, () -> Fixtures.fit(net, r,
+                    Fixtures.subset(8, 0), Fixtures.quiet(), List.of(new Checkpointing(ckpt, 1, Json.object(), s -> { }))));
             assertTrue(e.getMessage().contains("NaN") && e.getMessage().contains("--lr"), e.getMessage());
         }
         assertTrue(Files.exists(ckpt), "a checkpoint from before the divergence exists");
         Checkpoint.State s = Checkpoint.load(ckpt);
-        for (var e : s.params().entrySet()) {
+        for (var e : s.params().tensors().entrySet()) {
             assertEquals(0, e.getValue().countNonFinite(), e.getKey() + " in the kept checkpoint is finite");
+        }
+    }
+
+    @Test
+    void aNonFiniteLossNamesTheBatchAndItsImages() {
+        DataSplits data = Fixtures.subset(4, 0);
+        Recipe r = Fixtures.recipe(Recipe.Mode.FINETUNE, 1, 4).build();
+        try (NDManager m = Torch.newManager();
+             BatchSource source = BatchSource.images(data.train(), Transforms.bookTest(Fixtures.SMALL), Fixtures.SMALL, 4, 1,
+                     Fixtures.quiet(), new BadImages(s -> { }))) {
+            Network net = Fixtures.resnet18(m);
+            Trainer t = new Trainer(net, ParamGroups.bodyAndHead(net, 1, 1), LrSchedule.of(r, 2), new GroupedSgd(0, 0),
+                    new Loss(Recipe.Reduction.SUM), source, 1, 1, List.of(), new StopSignal());
+            BatchSource.Batch b = source.epoch(0, 1).next();
+            Trainer.DivergedException e = assertThrows(Trainer.DivergedException.class,
+                    () -> new DivergenceGuard("ckpt").onBatch(t, b, Float.NaN));
+            // the batch and its files, so a user can find an image that decodes to values the network cannot take
+            assertTrue(e.getMessage().contains("epoch 1") && e.getMessage().contains("The batch held 4 image(s)"), e.getMessage());
+            for (int i = 0; i < 4; i++) {
+                assertTrue(e.getMessage().contains(data.train().samples().get(b.samples()[i]).path().getFileName().toString()), e.getMessage());
+            }
         }
     }
 
@@ -48,15 +71,14 @@ class FaultTest {
         Path ckpt = tmp.resolve("checkpoint.safetensors");
         StateDict params = new StateDict("p");
         params.put("w", TensorData.ofFloats(new float[] {1, 2, 3}, 3));
-        Recipe r = Recipe.book(Recipe.Mode.FINETUNE, 1);
-        Checkpoint.save(ckpt, Checkpoint.Progress.start(), params, new StateDict("m"), null, r);
+        Checkpoint.save(ckpt, new Trainer.State(), params, new StateDict("m"), Json.object());
         byte[] before = Files.readAllBytes(ckpt);
         // the temporary file cannot be created: the same failure as a full disk, seen by the writer
         Files.createDirectories(tmp.resolve("checkpoint.safetensors.tmp/blocker"));
         StateDict next = new StateDict("p");
         next.put("w", TensorData.ofFloats(new float[] {4, 5, 6}, 3));
         java.io.IOException e = assertThrows(java.io.IOException.class,
-                () -> Checkpoint.save(ckpt, Checkpoint.Progress.start(), next, new StateDict("m"), null, r));
+                () -> Checkpoint.save(ckpt, new Trainer.State(), next, new StateDict("m"), Json.object()));
         assertTrue(e.getMessage().contains("previous checkpoint is intact"), e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(ckpt));
         assertArrayEquals(new float[] {1, 2, 3}, Checkpoint.load(ckpt).params().get("w").toFloats());
@@ -67,13 +89,12 @@ class FaultTest {
         Path ckpt = tmp.resolve("c.safetensors");
         Files.createDirectories(tmp.resolve("c.safetensors.tmp/blocker"));
         List<String> log = new ArrayList<>();
-        Recipe r = new Recipe("t", Recipe.Mode.FINETUNE, 1, 8, 1e-5, 10, 0, 0, Recipe.Reduction.SUM, Recipe.Schedule.CONSTANT,
-                0, true, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
+        Recipe r = Fixtures.recipe(Recipe.Mode.FINETUNE, 1, 8).lr(1e-5).weightDecay(0).build();
         try (NDManager m = Torch.newManager()) {
-            Network net = TrainerTest.resnet18(m);
-            TrainOptions opts = TrainOptions.defaults(log::add).withWorkers(2).withCheckpoint(ckpt, 1);
-            List<EpochMetrics> h = new Trainer(net, r, new Trainer.Data(TrainerTest.subset(8, 1).train(), null, null, TrainerTest.SMALL),
-                    opts, List.of()).fit();
+            Network net = Fixtures.resnet18(m);
+            TrainOptions opts = TrainOptions.defaults(log::add).withWorkers(2);
+            List<EpochMetrics> h = Fixtures.fit(net, r, Fixtures.subset(8, 0), opts,
+                    List.of(new Checkpointing(ckpt, 1, Json.object(), log::add))).history;
             assertEquals(1, h.size());
         }
         assertTrue(log.stream().anyMatch(l -> l.contains("could not write checkpoint") && l.contains("intact")), log.toString());

@@ -2,15 +2,15 @@ package dev.graft.train;
 
 import ai.djl.ndarray.NDManager;
 import dev.graft.Shared;
+import dev.graft.data.DataSplits;
 import dev.graft.data.ImageFolder;
-import dev.graft.data.Preprocessing;
+import dev.graft.model.Architectures;
 import dev.graft.model.Backbone;
-import dev.graft.model.KerasGraph;
-import dev.graft.model.Layers;
 import dev.graft.model.Network;
-import dev.graft.model.Torch;
+import dev.graft.model.nn.Layers;
+import dev.graft.model.nn.Torch;
+import dev.graft.weights.SourceClassifier;
 import dev.graft.weights.TensorData;
-import dev.graft.weights.Zoo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,8 +33,8 @@ class ImportedModelTest {
     Path tmp;
 
     static Backbone mobilenet() {
-        return Backbone.load(Zoo.get("mobilenet_v1_0.75"), Shared.path("models/keras-mobilenet_v1_0.75_224"), null, true,
-                null, s -> { });
+        return Backbone.load(Architectures.get("mobilenet_v1_0.75"), Shared.path("models/keras-mobilenet_v1_0.75_224"), true,
+                null, null, s -> { });
     }
 
     @Test
@@ -42,7 +42,7 @@ class ImportedModelTest {
         Backbone b = mobilenet();
         assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, b.preprocessing().mean());
         assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, b.preprocessing().std());
-        assertEquals("hotdog, hot dog, red hot", b.sourceLabels().get(934));
+        assertEquals("hotdog, hot dog, red hot", b.labels().get(934));
     }
 
     @Test
@@ -56,9 +56,9 @@ class ImportedModelTest {
             b.copyBody(net);
             net.initHeadXavier(1);
             float[] xavierRow1 = Arrays.copyOfRange(net.stateDict().get("head.weight").toFloats(), 768, 1536);
-            String msg = FineTuning.initHeadFromSource(net, b, classes, log::add);
+            String msg = HeadInit.sourceClass(net, b, classes, log::add);
             float[] w = net.stateDict().get("head.weight").toFloats();
-            KerasGraph.SourceClassifier src = b.classifier();
+            SourceClassifier src = b.classifier();
             assertArrayEquals(Arrays.copyOfRange(src.weight(), 934 * 768, 935 * 768), Arrays.copyOfRange(w, 0, 768));
             assertEquals(src.bias()[934], net.stateDict().get("head.bias").toFloats()[0]);
             assertArrayEquals(xavierRow1, Arrays.copyOfRange(w, 768, 1536));
@@ -80,9 +80,8 @@ class ImportedModelTest {
             Network net = b.newNetwork(2, new Layers(m));
             b.copyBody(net);
             ImageFolder.Splits s = ImageFolder.book(root);
-            Recipe r = Recipe.book(Recipe.Mode.FINETUNE, 1);
-            Trainer.Data d = new Trainer.Data(s.train(), null, s.test(), new Preprocessing(146, false, 128, b.preprocessing().mean(), b.preprocessing().std()));
-            String z = FineTuning.zeroShot(net, b, s.train().classes(), d, TrainOptions.defaults(x -> { }), new dev.graft.data.BadImages(x -> { }), r);
+            String z = ZeroShot.measure(net, b, new DataSplits(s.train(), null, s.test()),
+                    b.preprocessing().withCrop(128), TrainOptions.defaults(x -> { }));
             assertNotNull(z);
             double acc = Double.parseDouble(z);
             assertTrue(acc > 0.5, "the source model tells hot dogs from cats zero-shot: " + acc);
@@ -105,15 +104,11 @@ class ImportedModelTest {
             Network net = b.newNetwork(2, new Layers(m));
             b.copyBody(net);
             net.initHeadXavier(2);
-            Map<String, TensorData> before = Trainer.snapshotBody(net);
+            Map<String, TensorData> before = Fixtures.snapshotBody(net);
             float[] head = net.stateDict().get("head.weight").toFloats();
-            ImageFolder.Splits s = ImageFolder.book(Shared.hotdog());
-            Recipe r = new Recipe("t", Recipe.Mode.FROZEN, 1, 8, 1e-3, 10, 1e-3, 0.9, Recipe.Reduction.SUM, Recipe.Schedule.CONSTANT,
-                    0, true, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
-            Trainer.Data d = new Trainer.Data(s.train().subset(8, 1), null, null,
-                    new Preprocessing(146, false, 128, b.preprocessing().mean(), b.preprocessing().std()));
-            new Trainer(net, r, d, TrainOptions.defaults(x -> { }), List.of()).fit();
-            Map<String, TensorData> after = Trainer.snapshotBody(net);
+            Recipe r = Fixtures.recipe(Recipe.Mode.FROZEN, 1, 8).lr(1e-3).momentum(0.9).build();
+            Fixtures.fit(net, r, Fixtures.subset(8, 0), b.preprocessing().withCrop(128), Fixtures.quiet(), List.of());
+            Map<String, TensorData> after = Fixtures.snapshotBody(net);
             assertTrue(before.containsKey("conv1_bn/moving_mean"));
             for (String k : before.keySet()) {
                 assertEquals(before.get(k).bytes(), after.get(k).bytes(), k);

@@ -2,7 +2,7 @@ package dev.graft.train;
 
 import ai.djl.ndarray.NDManager;
 import dev.graft.model.Network;
-import dev.graft.model.Torch;
+import dev.graft.model.nn.Torch;
 import dev.graft.weights.StateDict;
 import org.junit.jupiter.api.Test;
 
@@ -19,17 +19,15 @@ class LossReductionTest {
     @Test
     void summedLossAtLrEqualsMeanLossAtLrTimesBatch() {
         int batch = 8;
-        Recipe sum = new Recipe("t", Recipe.Mode.FINETUNE, 1, batch, 5e-5, 10, 1e-3, 0, Recipe.Reduction.SUM,
-                Recipe.Schedule.CONSTANT, 0, false, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
-        Recipe mean = new Recipe("t", Recipe.Mode.FINETUNE, 1, batch, 5e-5 * batch, 10, 1e-3 / batch, 0, Recipe.Reduction.MEAN,
-                Recipe.Schedule.CONSTANT, 0, false, 0.08, 0, Recipe.HeadInit.XAVIER, 0.1, false, 1);
+        Recipe sum = Fixtures.recipe(Recipe.Mode.FINETUNE, 1, batch).lr(5e-5).weightDecay(1e-3).augment(false).build();
+        Recipe mean = Fixtures.recipe(Recipe.Mode.FINETUNE, 1, batch).lr(5e-5 * batch).weightDecay(1e-3 / batch)
+                .lossReduction(Recipe.Reduction.MEAN).augment(false).build();
         StateDict[] out = new StateDict[2];
         Recipe[] recipes = {sum, mean};
         for (int i = 0; i < 2; i++) {
             try (NDManager m = Torch.newManager()) {
-                Network net = TrainerTest.resnet18(m);
-                Trainer.Data d = new Trainer.Data(TrainerTest.subset(4, 1).train(), null, null, TrainerTest.SMALL);
-                new Trainer(net, recipes[i], d, TrainerTest.quiet(), List.of()).fit();
+                Network net = Fixtures.resnet18(m);
+                Fixtures.fit(net, recipes[i], Fixtures.subset(4, 0), Fixtures.quiet(), List.of());
                 out[i] = net.stateDict();
             }
         }

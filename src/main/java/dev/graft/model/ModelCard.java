@@ -1,0 +1,13 @@
+package dev.graft.model;
+
+/**
+ * What {@code graft models} shows for a zoo architecture, as its source documents it.
+ *
+ * @param parameters   number of parameters of the published ImageNet model
+ * @param gflops       multiply-adds x 2 per image at the default input size (torchvision's "GFLOPS")
+ * @param inputSize    default crop size of the published weights
+ * @param imagenetTop1 ImageNet-1k top-1 accuracy of the published weights (percent)
+ * @param license      the weights' licence note
+ */
+public record ModelCard(long parameters, double gflops, int inputSize, double imagenetTop1, String license) {
+}

@@ -1,0 +1,360 @@
+package dev.graft.model.keras;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.graft.model.nn.Activation;
+import dev.graft.model.nn.BatchNorm2d;
+import dev.graft.model.nn.Conv2d;
+import dev.graft.model.nn.Linear;
+import dev.graft.weights.WeightsException;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+
+/**
+ * One factory per Keras layer type, in graft's NCHW layout. The factories' keys are the layer types graft imports
+ * and the activation map's keys the activations it runs, so what the import accepts is exactly what runs.
+ */
+final class KerasLayers {
+    private KerasLayers() {
+    }
+
+    /** One node of the executed graph: its inputs by name, output shape (C, H, W or features) and operation. */
+    record Node(String name, List<String> inputs, long[] shape, Op op) {
+    }
+
+    @FunctionalInterface
+    interface Op {
+        NDArray apply(List<NDArray> inputs, boolean training);
+    }
+
+    @FunctionalInterface
+    interface Factory {
+        Node make(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b);
+    }
+
+    static final Map<String, UnaryOperator<NDArray>> ACTIVATIONS = new LinkedHashMap<>();
+    static final Map<String, Factory> FACTORIES = new LinkedHashMap<>();
+
+    static {
+        ACTIVATIONS.put("linear", x -> x);
+        ACTIVATIONS.put("relu", Activation.RELU::apply);
+        ACTIVATIONS.put("relu6", Activation.RELU6::apply); // one op with a one-pass backward (as clip: MobileNet training -35%)
+        ACTIVATIONS.put("sigmoid", Activation.SIGMOID::apply);
+        ACTIVATIONS.put("hard_sigmoid", Activation.HARDSIGMOID::apply);
+        ACTIVATIONS.put("tanh", Activation.TANH::apply);
+        ACTIVATIONS.put("swish", Activation.SILU::apply);
+        ACTIVATIONS.put("silu", Activation.SILU::apply);
+        ACTIVATIONS.put("gelu", Activation.GELU::apply);
+        ACTIVATIONS.put("elu", Activation.ELU::apply);
+        ACTIVATIONS.put("softplus", Activation.SOFTPLUS::apply);
+        ACTIVATIONS.put("softmax", x -> x.softmax(1));
+
+        FACTORIES.put("InputLayer", KerasLayers::input);
+        FACTORIES.put("Conv2D", KerasLayers::conv);
+        FACTORIES.put("DepthwiseConv2D", KerasLayers::conv);
+        FACTORIES.put("BatchNormalization", KerasLayers::batchNorm);
+        FACTORIES.put("Activation", (l, c, in, b) -> {
+            UnaryOperator<NDArray> f = ACTIVATIONS.get(c.path("activation").asText());
+            return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> f.apply(x.get(0)));
+        });
+        FACTORIES.put("ReLU", KerasLayers::relu);
+        FACTORIES.put("ZeroPadding2D", KerasLayers::zeroPadding);
+        FACTORIES.put("MaxPooling2D", KerasLayers::pooling);
+        FACTORIES.put("AveragePooling2D", KerasLayers::pooling);
+        FACTORIES.put("GlobalAveragePooling2D", KerasLayers::globalPooling);
+        FACTORIES.put("GlobalMaxPooling2D", KerasLayers::globalPooling);
+        FACTORIES.put("Reshape", KerasLayers::reshape);
+        FACTORIES.put("Flatten", KerasLayers::flatten);
+        FACTORIES.put("Dropout", (l, c, in, b) -> {
+            float rate = (float) c.path("rate").asDouble(0);
+            return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> t && rate > 0
+                    ? JniUtils.dropout((PtNDArray) x.get(0), rate, true) : x.get(0));
+        });
+        FACTORIES.put("Dense", KerasLayers::dense);
+        FACTORIES.put("Add", (l, c, in, b) -> new Node(l.name(), l.inputs(), in.get(0), (x, t) -> {
+            NDArray a = x.get(0);
+            for (int i = 1; i < x.size(); i++) {
+                a = a.add(x.get(i));
+            }
+            return a;
+        }));
+        FACTORIES.put("Concatenate", KerasLayers::concatenate);
+    }
+
+    /** Refuses, naming the layer, a type or activation that graft cannot run. */
+    static void check(KerasGraph.Layer l, String source) {
+        if (!FACTORIES.containsKey(l.type())) {
+            throw new WeightsException(source, "layer '" + l.name() + "' has type " + l.type()
+                    + ", which graft cannot import (supported: " + String.join(", ", new TreeSet<>(FACTORIES.keySet())) + ")");
+        }
+        JsonNode act = l.config().path("activation");
+        if (act.isTextual() && !ACTIVATIONS.containsKey(act.asText())) {
+            throw new WeightsException(source, "layer '" + l.name() + "': activation '" + act.asText()
+                    + "' is not supported (supported: " + String.join(", ", new TreeSet<>(ACTIVATIONS.keySet())) + ")");
+        }
+    }
+
+    private static Node input(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        JsonNode shape = c.has("batch_input_shape") ? c.get("batch_input_shape") : c.path("batch_shape");
+        long[] shp = new long[shape.size() - 1];
+        for (int i = 1; i < shape.size(); i++) {
+            shp[i - 1] = shape.get(i).isNull() ? 224 : shape.get(i).asLong();
+        }
+        if (shp.length == 3) {
+            shp = new long[] {shp[2], shp[0], shp[1]};
+        }
+        return new Node(l.name(), l.inputs(), shp, (x, t) -> x.get(0));
+    }
+
+    private static Node conv(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        String n = l.name();
+        long[] s0 = in.get(0);
+        boolean depthwise = l.type().equals("DepthwiseConv2D");
+        int[] k = pair(c.path("kernel_size"), -1);
+        int[] st = pair(c.path("strides"), 1);
+        int[] dil = pair(c.path("dilation_rate"), 1);
+        if (dil[0] != 1 || dil[1] != 1) {
+            throw new IllegalArgumentException("layer '" + n + "': dilated convolutions are not supported");
+        }
+        int inC = (int) s0[0];
+        int outC = depthwise ? inC * c.path("depth_multiplier").asInt(1) : c.path("filters").asInt();
+        boolean same = c.path("padding").asText("valid").equals("same");
+        boolean bias = c.path("use_bias").asBoolean(true);
+        // stride 1 with an odd kernel pads symmetrically whatever the input size: let the conv do it
+        boolean staticPad = same && st[0] == 1 && st[1] == 1 && k[0] % 2 == 1 && k[1] % 2 == 1;
+        int ph = staticPad ? (k[0] - 1) / 2 : 0;
+        int pw = staticPad ? (k[1] - 1) / 2 : 0;
+        Conv2d conv = b.add(n, b.layers().conv(inC, outC, k[0], k[1], st[0], st[1], ph, pw, 1, depthwise ? inC : 1, bias));
+        b.name(n + "/" + (depthwise ? "depthwise_kernel" : "kernel"), conv, "weight");
+        if (bias) {
+            b.name(n + "/bias", conv, "bias");
+        }
+        boolean dynamicPad = same && !staticPad;
+        String act = c.path("activation").asText("linear");
+        UnaryOperator<NDArray> f = ACTIVATIONS.get(act);
+        if (act.equals("linear")) {
+            b.linearConv(n, conv);
+        }
+        long[] shp = {outC, outSize(s0[1], k[0], st[0], same), outSize(s0[2], k[1], st[1], same)};
+        return new Node(n, l.inputs(), shp, (x, t) -> {
+            NDArray a = dynamicPad ? tfSamePad(x.get(0), k, st, 0) : x.get(0);
+            NDArray y = conv.apply(a, t);
+            if (a != x.get(0)) {
+                a.close();
+            }
+            return f.apply(y);
+        });
+    }
+
+    private static Node batchNorm(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        String n = l.name();
+        long[] s0 = in.get(0);
+        int axis = c.path("axis").isArray() ? c.path("axis").get(0).asInt() : c.path("axis").asInt(-1);
+        if (axis != -1 && axis != s0.length) {
+            throw new IllegalArgumentException("layer '" + n + "': BatchNormalization over axis " + axis + " is not supported");
+        }
+        boolean center = c.path("center").asBoolean(true);
+        boolean scale = c.path("scale").asBoolean(true);
+        float eps = (float) c.path("epsilon").asDouble(1e-3);
+        float momentum = (float) (1 - c.path("momentum").asDouble(0.99)); // Keras's 0.99 is torch's 0.01
+        BatchNorm2d bn = b.add(n, b.layers().batchNorm((int) s0[0], eps, momentum, scale, center));
+        if (scale) {
+            b.name(n + "/gamma", bn, "weight");
+        }
+        if (center) {
+            b.name(n + "/beta", bn, "bias");
+        }
+        b.name(n + "/moving_mean", bn, "running_mean");
+        b.name(n + "/moving_variance", bn, "running_var");
+        b.batchNorm(n, bn);
+        return new Node(n, l.inputs(), s0, (x, t) -> bn.apply(x.get(0), t));
+    }
+
+    private static Node relu(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        double max = c.path("max_value").isNumber() ? c.path("max_value").asDouble() : Double.NaN;
+        double slope = c.path("negative_slope").asDouble(0);
+        if (c.path("threshold").asDouble(0) != 0) {
+            throw new IllegalArgumentException("layer '" + l.name() + "': ReLU threshold is not supported");
+        }
+        if (slope == 0 && max == 6) {
+            return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> Activation.RELU6.apply(x.get(0)));
+        }
+        return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> {
+            NDArray a = slope == 0 ? JniUtils.relu((PtNDArray) x.get(0)) : JniUtils.leakyRelu((PtNDArray) x.get(0), slope);
+            return Double.isNaN(max) ? a : a.minimum(max);
+        });
+    }
+
+    private static Node zeroPadding(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        int[] p = padding(c.path("padding"));
+        long[] s0 = in.get(0);
+        long[] shp = {s0[0], s0[1] + p[0] + p[1], s0[2] + p[2] + p[3]};
+        return new Node(l.name(), l.inputs(), shp, (x, t) -> x.get(0).pad(new Shape(p[2], p[3], p[0], p[1]), 0));
+    }
+
+    private static Node pooling(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        boolean max = l.type().startsWith("Max");
+        long[] s0 = in.get(0);
+        int[] k = pair(c.path("pool_size"), 2);
+        int[] st = c.path("strides").isNull() || c.path("strides").isMissingNode() ? k : pair(c.path("strides"), -1);
+        boolean same = c.path("padding").asText("valid").equals("same");
+        long[] shp = {s0[0], outSize(s0[1], k[0], st[0], same), outSize(s0[2], k[1], st[1], same)};
+        Shape ks = new Shape(k[0], k[1]);
+        Shape ss = new Shape(st[0], st[1]);
+        Shape zero = new Shape(0, 0);
+        return new Node(l.name(), l.inputs(), shp, (x, t) -> {
+            NDArray a = x.get(0);
+            if (max) {
+                return (same ? tfSamePad(a, k, st, Float.NEGATIVE_INFINITY) : a).getNDArrayInternal().maxPool(ks, ss, zero, false);
+            }
+            if (!same) {
+                return a.getNDArrayInternal().avgPool(ks, ss, zero, false, true);
+            }
+            // TensorFlow averages over the window's valid pixels only
+            NDArray sum = tfSamePad(a, k, st, 0).getNDArrayInternal().avgPool(ks, ss, zero, false, true);
+            NDArray ones = a.onesLike().get(":, :1");
+            NDArray count = tfSamePad(ones, k, st, 0).getNDArrayInternal().avgPool(ks, ss, zero, false, true);
+            return sum.div(count);
+        });
+    }
+
+    private static Node globalPooling(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        boolean keep = c.path("keepdims").asBoolean(false);
+        boolean max = l.type().contains("Max");
+        long[] s0 = in.get(0);
+        long[] shp = keep ? new long[] {s0[0], 1, 1} : new long[] {s0[0]};
+        return new Node(l.name(), l.inputs(), shp, (x, t) -> {
+            NDArray a = max ? x.get(0).max(new int[] {3}).max(new int[] {2}) : x.get(0).getNDArrayInternal().globalAvgPool();
+            return keep ? a.reshape(a.getShape().get(0), a.getShape().get(1), 1, 1) : a;
+        });
+    }
+
+    private static Node reshape(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        JsonNode ts = c.path("target_shape");
+        long[] target = new long[ts.size()];
+        long known = 1;
+        int unknown = -1;
+        for (int i = 0; i < target.length; i++) {
+            target[i] = ts.get(i).asLong();
+            if (target[i] == -1) {
+                unknown = i;
+            } else {
+                known *= target[i];
+            }
+        }
+        if (unknown >= 0) {
+            target[unknown] = numel(in.get(0)) / known;
+        }
+        long[] shp = target.length == 3 ? new long[] {target[2], target[0], target[1]} : target;
+        return new Node(l.name(), l.inputs(), shp, (x, t) -> {
+            NDArray a = toKerasOrder(x.get(0));
+            long[] full = new long[target.length + 1];
+            full[0] = a.getShape().get(0);
+            System.arraycopy(target, 0, full, 1, target.length);
+            a = a.reshape(full);
+            return full.length == 4 ? a.transpose(0, 3, 1, 2) : a;
+        });
+    }
+
+    private static Node flatten(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        long total = numel(in.get(0));
+        return new Node(l.name(), l.inputs(), new long[] {total}, (x, t) -> {
+            NDArray a = toKerasOrder(x.get(0));
+            return a.reshape(a.getShape().get(0), total);
+        });
+    }
+
+    private static Node dense(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        String n = l.name();
+        long[] s0 = in.get(0);
+        if (s0.length != 1) {
+            throw new IllegalArgumentException("layer '" + n + "': Dense on a " + s0.length + "-d input is not supported; add Flatten");
+        }
+        int units = c.path("units").asInt(c.path("output_dim").asInt());
+        boolean bias = c.path("use_bias").asBoolean(true);
+        Linear lin = b.add(n, b.layers().linear((int) s0[0], units, bias));
+        b.name(n + "/kernel", lin, "weight");
+        if (bias) {
+            b.name(n + "/bias", lin, "bias");
+        }
+        UnaryOperator<NDArray> f = ACTIVATIONS.get(c.path("activation").asText("linear"));
+        return new Node(n, l.inputs(), new long[] {units}, (x, t) -> f.apply(lin.apply(x.get(0), t)));
+    }
+
+    private static Node concatenate(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
+        long[] s0 = in.get(0);
+        int rank = s0.length + 1;
+        int axis = c.path("axis").asInt(-1);
+        int kerasAxis = axis < 0 ? rank + axis : axis;
+        int ours = rank == 4 ? new int[] {0, 2, 3, 1}[kerasAxis] : kerasAxis;
+        long[] shp = s0.clone();
+        for (int i = 1; i < in.size(); i++) {
+            shp[ours - 1] += in.get(i)[ours - 1];
+        }
+        return new Node(l.name(), l.inputs(), shp, (x, t) -> NDArrays.concat(new NDList(x), ours));
+    }
+
+    /** NCHW to Keras's NHWC order for 4-d tensors (what Reshape and Flatten index by). */
+    static NDArray toKerasOrder(NDArray a) {
+        return a.getShape().dimension() == 4 ? a.transpose(0, 2, 3, 1) : a;
+    }
+
+    /** TensorFlow 'same' padding: total = max((ceil(n/s)-1)*s + k - n, 0), the odd pixel goes after. */
+    static NDArray tfSamePad(NDArray x, int[] k, int[] s, float value) {
+        long h = x.getShape().get(2);
+        long w = x.getShape().get(3);
+        long th = Math.max((ceilDiv(h, s[0]) - 1) * s[0] + k[0] - h, 0);
+        long tw = Math.max((ceilDiv(w, s[1]) - 1) * s[1] + k[1] - w, 0);
+        if (th == 0 && tw == 0) {
+            return x;
+        }
+        return x.pad(new Shape(tw / 2, tw - tw / 2, th / 2, th - th / 2), value);
+    }
+
+    static long outSize(long in, int k, int s, boolean same) {
+        return same ? ceilDiv(in, s) : (in - k) / s + 1;
+    }
+
+    static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    static long numel(long[] shape) {
+        return Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    }
+
+    static int[] pair(JsonNode n, int dflt) {
+        if (n.isArray() && n.size() == 2) {
+            return new int[] {n.get(0).asInt(), n.get(1).asInt()};
+        }
+        if (n.isInt()) {
+            return new int[] {n.asInt(), n.asInt()};
+        }
+        if (dflt < 0) {
+            throw new IllegalArgumentException("expected a pair of integers, got " + n);
+        }
+        return new int[] {dflt, dflt};
+    }
+
+    /** ZeroPadding2D padding as {top, bottom, left, right}. */
+    static int[] padding(JsonNode p) {
+        if (p.isInt()) {
+            int v = p.asInt();
+            return new int[] {v, v, v, v};
+        }
+        if (p.isArray() && p.size() == 2 && p.get(0).isInt()) {
+            return new int[] {p.get(0).asInt(), p.get(0).asInt(), p.get(1).asInt(), p.get(1).asInt()};
+        }
+        return new int[] {p.get(0).get(0).asInt(), p.get(0).get(1).asInt(), p.get(1).get(0).asInt(), p.get(1).get(1).asInt()};
+    }
+}

@@ -1,0 +1,16 @@
+package dev.graft.train;
+
+import ai.djl.ndarray.NDManager;
+import dev.graft.weights.Downloader;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What a run needs besides its configuration: where downloads go, the engine's memory scope, how it executes,
+ * extra listeners (progress, printing), the stop signal, the checkpoint file (null: none) and the state to resume
+ * from (null: start).
+ */
+public record RunContext(Downloader downloader, NDManager manager, TrainOptions opts, List<TrainingListener> listeners,
+                         StopSignal stop, Path checkpoint, Checkpoint.State resume) {
+}
