@@ -3,6 +3,7 @@ package dev.graft.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.Shared;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A shortened version of the README's experiment with the real ImageNet MobileNet: fine-tuning must beat
  * training from scratch by a clear margin, and compare writes its table, compare.json and compare.html.
  */
+@Tag("slow")
 class CompareCommandTest {
     @TempDir
     Path out;

@@ -39,6 +39,34 @@ class PredictExportTest {
     }
 
     @Test
+    void classifierLoadsAndPredictsFromAnyThread() throws Exception {
+        Path bundle = TinyBundle.get();
+        Path img = Shared.hotdog().resolve("test/hotdog/b1d13254d61f.jpg");
+        Object[] result = new Object[1];
+        // libtorch's grad mode is per thread: a worker thread (web server, Spark executor) starts with it on
+        Thread worker = new Thread(() -> {
+            try (Classifier c = Classifier.load(bundle)) {
+                result[0] = c.predict(img, 1).get(0);
+            } catch (Throwable t) {
+                result[0] = t;
+            }
+        });
+        worker.start();
+        worker.join();
+        assertTrue(result[0] instanceof Classifier.Prediction, "loading and predicting on a worker thread: " + result[0]);
+    }
+
+    @Test
+    void predictOnBadImageFailStopsNamingTheFile() throws Exception {
+        Images.write(tmp.resolve("imgs/a.png"), Images.pattern(50, 40, 1), "png");
+        Files.writeString(tmp.resolve("imgs/broken.jpg"), "this is not a jpeg");
+        String res = TrainCommandTest.run("predict", "--model", TinyBundle.get().toString(), "--on-bad-image", "fail",
+                tmp.resolve("imgs").toString());
+        assertTrue(res.startsWith("1\n"), res);
+        assertTrue(res.contains("graft: error:") && res.contains("broken.jpg") && !res.contains("\tat "), res);
+    }
+
+    @Test
     void predictPrintsJsonLinesAndSkipsUnreadableFiles() throws Exception {
         Path good = Images.write(tmp.resolve("imgs/a.png"), Images.pattern(50, 40, 1), "png");
         Files.writeString(tmp.resolve("imgs/broken.jpg"), "this is not a jpeg");

@@ -12,6 +12,7 @@ import dev.graft.train.Trainer;
 import dev.graft.train.TrainingListener;
 import dev.graft.weights.SafeTensors;
 import dev.graft.weights.StateDict;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,6 +69,7 @@ class ResumeTest {
     }
 
     @Test
+    @Tag("slow")
     void sigkillMidEpochThenResumeGivesIdenticalWeights() throws Exception {
         Path ref = reference(Files.createTempDirectory("graft-ref"));
         Random rnd = new Random(7);

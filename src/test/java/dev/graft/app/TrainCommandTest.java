@@ -86,4 +86,48 @@ class TrainCommandTest {
             System.clearProperty("graft.home");
         }
     }
+
+    /** hotdog and tabby photos (ImageNet class names), 6 per class and split, linked from the hotdog set. */
+    static Path imagenetNamedClasses(Path root) throws Exception {
+        for (String split : new String[] {"train", "test"}) {
+            dev.graft.Images.link(Shared.hotdog().resolve(split + "/hotdog"), root.resolve(split + "/hotdog"), 6);
+            dev.graft.Images.link(Shared.hotdog().resolve(split + "/not-hotdog"), root.resolve(split + "/tabby"), 6);
+        }
+        return root;
+    }
+
+    @Test
+    void zeroShotIsTheUntouchedSourcesWhateverTheMode() throws Exception {
+        Path data = imagenetNamedClasses(out.resolve("data"));
+        String[] zeroShot = new String[2];
+        String[] modes = {"frozen", "finetune"};
+        for (int i = 0; i < 2; i++) {
+            Path o = out.resolve("run-" + modes[i]);
+            String res = run("train", "--data", data.toString(), "--model", "mobilenet_v1_0.75",
+                    "--weights", Shared.path("models/keras-mobilenet_v1_0.75_224").toString(), "--mode", modes[i],
+                    "--epochs", "2", "--batch-size", "4", "--lr", "1e-3", "--image-size", "128", "--out", o.toString());
+            assertTrue(res.startsWith("0\n"), res);
+            zeroShot[i] = new ObjectMapper().readTree(o.resolve("metrics.json").toFile()).get("zero_shot").asText();
+        }
+        // measured on the source model before training: the same whatever trains afterwards
+        assertEquals(zeroShot[0], zeroShot[1]);
+        assertTrue(Double.parseDouble(zeroShot[0]) > 0.5, zeroShot[0]);
+    }
+
+    @Test
+    void aRecipeKnobAloneMarksTheRecipeCustomAndTheModelIsNamedByItsWeights() throws Exception {
+        Path o = out.resolve("run");
+        String res = run("train", "--data", Shared.hotdog().toString(), "--model", "mobilenet_v1",
+                "--weights", Shared.path("models/keras-mobilenet_v1_0.75_224/model.json").toString(), "--head-init", "source-class",
+                "--epochs", "1", "--batch-size", "8", "--per-class", "4", "--test-per-class", "2", "--image-size", "64",
+                "--out", o.toString());
+        assertTrue(res.startsWith("0\n"), res);
+        JsonNode cfg = new ObjectMapper().readTree(o.resolve("config.json").toFile());
+        assertEquals("book+custom", cfg.at("/recipe/name").asText());
+        assertEquals("SOURCE_CLASS", cfg.at("/recipe/headInit").asText());
+        JsonNode model = new ObjectMapper().readTree(o.resolve("model.json").toFile());
+        assertEquals("mobilenet_v1_0.75", model.get("model").asText(), "named after the weights loaded, not the alias asked for");
+        assertTrue(res.contains("model: mobilenet_v1_0.75") && res.contains("new output layer head 768 -> 2"), res);
+        assertTrue(!res.contains("head head"), res);
+    }
 }

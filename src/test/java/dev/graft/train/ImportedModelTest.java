@@ -1,6 +1,7 @@
 package dev.graft.train;
 
 import ai.djl.ndarray.NDManager;
+import dev.graft.Images;
 import dev.graft.Shared;
 import dev.graft.data.DataSplits;
 import dev.graft.data.ImageFolder;
@@ -72,8 +73,8 @@ class ImportedModelTest {
         // classes named after ImageNet classes: "hotdog" and "tabby" (the not-hotdog photos are mostly pets)
         Path root = tmp.resolve("data");
         for (String split : new String[] {"train", "test"}) {
-            link(Shared.hotdog().resolve(split + "/hotdog"), root.resolve(split + "/hotdog"), 6);
-            link(Shared.hotdog().resolve(split + "/not-hotdog"), root.resolve(split + "/tabby"), 6);
+            Images.link(Shared.hotdog().resolve(split + "/hotdog"), root.resolve(split + "/hotdog"), 6);
+            Images.link(Shared.hotdog().resolve(split + "/not-hotdog"), root.resolve(split + "/tabby"), 6);
         }
         Backbone b = mobilenet();
         try (NDManager m = Torch.newManager()) {
@@ -85,15 +86,6 @@ class ImportedModelTest {
             assertNotNull(z);
             double acc = Double.parseDouble(z);
             assertTrue(acc > 0.5, "the source model tells hot dogs from cats zero-shot: " + acc);
-        }
-    }
-
-    static void link(Path from, Path to, int n) throws Exception {
-        Files.createDirectories(to);
-        try (var files = Files.list(from)) {
-            for (Path f : files.sorted().limit(n).toList()) {
-                Files.createSymbolicLink(to.resolve(f.getFileName()), f.toAbsolutePath());
-            }
         }
     }
 

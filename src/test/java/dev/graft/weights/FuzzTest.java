@@ -1,6 +1,7 @@
 package dev.graft.weights;
 
 import dev.graft.Shared;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -148,6 +149,7 @@ class FuzzTest {
     }
 
     @Test
+    @Tag("slow")
     void kerasHdf5Reader() throws Exception {
         Path seed = dir.resolve("seed.h5");
         try (io.jhdf.WritableHdfFile f = io.jhdf.HdfFile.write(seed)) {
