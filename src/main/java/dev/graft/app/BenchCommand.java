@@ -59,28 +59,28 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "train", description = "train, infer, pipeline, epoch or matmul (the engine's float32 GFLOP/s on one 4096x4096 matmul). Default: ${DEFAULT-VALUE}")
     String mode;
 
-    @Option(names = "--batch-size", defaultValue = "32")
+    @Option(names = "--batch-size", converter = Ranges.AtLeastOne.class, defaultValue = "32")
     int batch;
 
-    @Option(names = "--threads", defaultValue = "0", description = "engine intra-op threads (0: engine default)")
+    @Option(names = "--threads", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "engine intra-op threads (0: engine default)")
     int threads;
 
-    @Option(names = "--workers", defaultValue = "0", description = "loader threads for pipeline/epoch (0: one per core, up to 4)")
+    @Option(names = "--workers", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "loader threads for pipeline/epoch (0: one per core, up to 4)")
     int workers;
 
-    @Option(names = "--image-size", description = "input size (default: the weights')")
+    @Option(names = "--image-size", converter = Ranges.ImageSize.class, description = "input size (default: the weights')")
     Integer size;
 
-    @Option(names = "--warmup", defaultValue = "3")
+    @Option(names = "--warmup", converter = Ranges.AtLeastZero.class, defaultValue = "3")
     int warmup;
 
-    @Option(names = "--iterations", defaultValue = "10")
+    @Option(names = "--iterations", converter = Ranges.AtLeastOne.class, defaultValue = "10")
     int iterations;
 
     @Option(names = "--data", description = "image folder for pipeline/epoch (its train/ sub-folder if it has one)")
     Path data;
 
-    @Option(names = "--epochs", defaultValue = "1", description = "epoch: epochs to run, the last one measured; from the second on, decoded images come from the loader's cache as in training. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--epochs", converter = Ranges.AtLeastOne.class, defaultValue = "1", description = "epoch: epochs to run, the last one measured; from the second on, decoded images come from the loader's cache as in training. Default: ${DEFAULT-VALUE}")
     int epochs;
 
     @Option(names = "--frozen", description = "train: frozen body (head only)")

@@ -13,13 +13,13 @@ final class BundleOptions {
     @Option(names = "--model", required = true, description = "model bundle (the --out folder of graft train)")
     Path model;
 
-    @Option(names = "--threads", defaultValue = "0", description = "engine compute threads (0: the engine's default, one per core)")
+    @Option(names = "--threads", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "engine compute threads (0: the engine's default, one per core)")
     int threads;
 
-    @Option(names = "--max-pixels", description = "refuse images whose header declares more pixels (decompression bombs)")
+    @Option(names = "--max-pixels", converter = Ranges.PositiveLong.class, description = "refuse images whose header declares more pixels (decompression bombs). Default: predict 89478485 (Pillow's), serve 50000000")
     Long maxPixels;
 
-    @Option(names = "--top-k", defaultValue = "5", description = "classes to report per image, most probable first. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--top-k", converter = Ranges.AtLeastOne.class, defaultValue = "5", description = "classes to report per image, most probable first. Default: ${DEFAULT-VALUE}")
     int topK;
 
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (reported, counted) or fail (stop at the first unreadable image). Default: ${DEFAULT-VALUE}")

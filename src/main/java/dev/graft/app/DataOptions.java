@@ -25,28 +25,28 @@ final class DataOptions {
     @Option(names = "--normalization", description = "override the weights' input normalization: imagenet or minus1to1")
     RunConfig.Normalization normalization;
 
-    @Option(names = "--image-size", description = "input crop size (default: the weights', 224 for most)")
+    @Option(names = "--image-size", converter = Ranges.ImageSize.class, description = "input crop size (default: the weights', 224 for most)")
     Integer imageSize;
 
     @Option(names = "--short-side-resize", description = "test resize keeps the aspect ratio (torchvision's Resize(256)) instead of the book's 256x256")
     boolean shortSide;
 
-    @Option(names = "--per-class", defaultValue = "0", description = "use at most N training images per class (0: all)")
+    @Option(names = "--per-class", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "use at most N training images per class (0: all)")
     int perClass;
 
-    @Option(names = "--test-per-class", defaultValue = "0", description = "use at most N test images per class (0: all)")
+    @Option(names = "--test-per-class", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "use at most N test images per class (0: all)")
     int testPerClass;
 
-    @Option(names = "--workers", defaultValue = "0", description = "image loader threads (0: one per core, up to 4)")
+    @Option(names = "--workers", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "image loader threads (0: one per core, up to 4)")
     int workers;
 
-    @Option(names = "--threads", defaultValue = "0", description = "engine compute threads (0: the engine's default, one per core)")
+    @Option(names = "--threads", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "engine compute threads (0: the engine's default, one per core)")
     int threads;
 
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (counted, listed in the report) or fail (stop, naming the file). Default: ${DEFAULT-VALUE}")
     OnBadImage onBadImage;
 
-    @Option(names = "--max-pixels", defaultValue = "" + ImageDecoder.DEFAULT_MAX_PIXELS, description = "refuse images whose header declares more pixels (decompression bombs). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--max-pixels", converter = Ranges.PositiveLong.class, defaultValue = "" + ImageDecoder.DEFAULT_MAX_PIXELS, description = "refuse images whose header declares more pixels (decompression bombs). Default: ${DEFAULT-VALUE}")
     long maxPixels;
 
     @Option(names = "--precision", defaultValue = "auto", description = "auto (bf16 where the CPU has native bfloat16, else fp32), fp32 or bf16. Default: ${DEFAULT-VALUE}")

@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "a first look in a few minutes: 2 epochs on 50 train and 50 test images per class, batch 32")
     boolean quick;
 
-    @Option(names = "--epochs", description = "override the book's 5 epochs")
+    @Option(names = "--epochs", converter = Ranges.AtLeastOne.class, description = "override the book's 5 epochs")
     Integer epochs;
 
     @Option(names = "--modes", split = ",", defaultValue = "finetune,scratch", description = "Default: ${DEFAULT-VALUE}")
@@ -57,7 +57,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "replace an earlier demo's runs in --out")
     boolean overwrite;
 
-    @Option(names = "--threads", defaultValue = "0", description = "engine compute threads (0: one per core)")
+    @Option(names = "--threads", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "engine compute threads (0: one per core)")
     int threads;
 
     @Override

@@ -39,7 +39,7 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per line: {\"file\":..., \"predictions\":[{\"label\":..., \"probability\":...}]}")
     boolean json;
 
-    @Option(names = "--batch-size", defaultValue = "16")
+    @Option(names = "--batch-size", converter = Ranges.AtLeastOne.class, defaultValue = "16")
     int batchSize;
 
     @Override

@@ -11,22 +11,22 @@ final class RecipeOptions {
     @Option(names = "--mode", defaultValue = "finetune", description = "finetune, scratch, frozen or probe. Default: ${DEFAULT-VALUE}")
     Recipe.Mode mode;
 
-    @Option(names = "--epochs", description = "passes over the training set (book: 5)")
+    @Option(names = "--epochs", converter = Ranges.AtLeastOne.class, description = "passes over the training set (book: 5)")
     Integer epochs;
 
-    @Option(names = "--batch-size", description = "examples per step (book: 128)")
+    @Option(names = "--batch-size", converter = Ranges.AtLeastOne.class, description = "examples per step (book: 128)")
     Integer batchSize;
 
-    @Option(names = "--lr", description = "learning rate of the copied layers; for summed losses (book: 5e-5 finetune, 5e-4 scratch)")
+    @Option(names = "--lr", converter = Ranges.Positive.class, description = "learning rate of the copied layers; for summed losses (book: 5e-5 finetune, 5e-4 scratch)")
     Double lr;
 
-    @Option(names = "--head-lr-mult", description = "the new head learns at lr x this (book: 10)")
+    @Option(names = "--head-lr-mult", converter = Ranges.Positive.class, description = "the new head learns at lr x this (book: 10)")
     Double headLrMult;
 
-    @Option(names = "--weight-decay", description = "book: 0.001")
+    @Option(names = "--weight-decay", converter = Ranges.NonNegative.class, description = "book: 0.001")
     Double weightDecay;
 
-    @Option(names = "--momentum", description = "SGD momentum (book: 0)")
+    @Option(names = "--momentum", converter = Ranges.Fraction.class, description = "SGD momentum (book: 0)")
     Double momentum;
 
     @Option(names = "--loss", description = "sum (the book's train_batch_ch13: per-example losses summed before backward) or mean")
@@ -35,16 +35,16 @@ final class RecipeOptions {
     @Option(names = "--schedule", description = "constant or cosine")
     Recipe.Schedule schedule;
 
-    @Option(names = "--warmup-steps", description = "linear warm-up steps")
+    @Option(names = "--warmup-steps", converter = Ranges.AtLeastZero.class, description = "linear warm-up steps")
     Integer warmup;
 
     @Option(names = "--augment", arity = "1", description = "true: the book's train_augs; false: the test transform")
     Boolean augment;
 
-    @Option(names = "--min-crop-scale", description = "smallest RandomResizedCrop area, a fraction of the image (book: 0.08)")
+    @Option(names = "--min-crop-scale", converter = Ranges.Share.class, description = "smallest RandomResizedCrop area, a fraction of the image (book: 0.08)")
     Double minCropScale;
 
-    @Option(names = "--validation", description = "fraction of train held out to pick the best epoch (book: 0)")
+    @Option(names = "--validation", converter = Ranges.Fraction.class, description = "fraction of train held out to pick the best epoch (book: 0)")
     Double validation;
 
     @Option(names = "--head-init", description = "xavier (book), source-class (exercise 4: rows from the source classifier) or probe (LP-FT)")

@@ -130,12 +130,12 @@ final class RunFolder {
 
     /** What FineTuning.run needs, with this folder's checkpoint and the console listener first among the extras. */
     RunContext context(RunConfig cfg, NDManager manager, PrintStream console, boolean progressBar, StopSignal stop,
-                       Checkpoint.State resume, List<TrainingListener> extra) {
+                       Checkpoint.State resume, boolean resumeAnyway, List<TrainingListener> extra) {
         List<TrainingListener> listeners = new ArrayList<>();
         listeners.add(new Console(console, progressBar));
         listeners.addAll(extra);
         return new RunContext(new Downloader(Downloader.defaultCache(), console::println, progressBar), manager,
-                TrainOptions.of(cfg, console::println), listeners, stop, checkpointFile(), resume);
+                TrainOptions.of(cfg, console::println), listeners, stop, checkpointFile(), resume, resumeAnyway);
     }
 
     /** Writes the bundle (unless {@code saveModel} is false), metrics.json and report.html; drops the checkpoint. */
@@ -157,7 +157,7 @@ final class RunFolder {
                                    StopSignal stop, boolean saveModel) throws IOException {
         RunFolder f = forNewRun(dir, cfg, overwrite, console);
         try (NDManager m = dev.graft.model.nn.Torch.newManager()) {
-            FineTuning.Result r = FineTuning.run(cfg, f.context(cfg, m, console, progressBar, stop, null, List.of()));
+            FineTuning.Result r = FineTuning.run(cfg, f.context(cfg, m, console, progressBar, stop, null, false, List.of()));
             f.finish(r, cfg, saveModel, console);
             return r;
         }

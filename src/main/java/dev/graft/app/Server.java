@@ -1,7 +1,7 @@
 package dev.graft.app;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.data.BadImageException;
+import dev.graft.data.ImageDecoder;
 import dev.graft.data.RgbImage;
 import dev.graft.util.Json;
 import io.javalin.Javalin;
@@ -13,26 +13,42 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * HTTP service around a {@link Classifier}: {@code POST /predict} (raw image body or multipart field "image"/"file")
  * returns the top-k as JSON, {@code GET /} is a page to pick or drop an image, {@code GET /health} says it is up.
- * Request size, decoded pixels and concurrent predictions are limited; a bad upload gets a 4xx with a message.
+ * Request size, decoded pixels (from the header, before decoding) and concurrent decodes and predictions are
+ * limited; large photos are decoded at a reduced scale. Every error is JSON {@code {"error": ...}} with its status
+ * (400, 404, 405, 408, 413, 503) and a message a user can act on.
  */
 public final class Server implements AutoCloseable {
-    /** Limits: request bytes, concurrent predictions, and how long a request waits for a free slot. */
-    public record Limits(long maxBytes, int maxConcurrent, long queueMillis, int topK) {
+    /**
+     * Limits of one server.
+     *
+     * @param maxBytes      largest request body
+     * @param maxConcurrent decodes and predictions at once (a request holds a slot for both)
+     * @param queueMillis   how long a request waits for a slot before 503
+     * @param topK          classes per answer unless the request asks (?top_k=)
+     * @param maxPixels     largest image, read from its header before decoding
+     * @param readMillis    how long an upload may stall before 408
+     */
+    public record Limits(long maxBytes, int maxConcurrent, long queueMillis, int topK, long maxPixels, long readMillis) {
         public static Limits defaults() {
-            return new Limits(20L << 20, Math.max(1, Runtime.getRuntime().availableProcessors()), 10_000, 5);
+            return new Limits(20L << 20, Math.max(1, Runtime.getRuntime().availableProcessors()), 10_000, 5,
+                    ImageDecoder.SERVING_MAX_PIXELS, 30_000);
         }
     }
 
     private final Classifier classifier;
     private final Limits limits;
     private final Semaphore slots;
+    private final ImageDecoder decoder;
     private final Javalin app;
     private final String page;
 
@@ -40,18 +56,26 @@ public final class Server implements AutoCloseable {
         this.classifier = classifier;
         this.limits = limits;
         this.slots = new Semaphore(limits.maxConcurrent(), true);
+        // a photo far larger than the model's input is decoded at a reduced scale: less memory and time per request
+        this.decoder = new ImageDecoder(limits.maxPixels(), classifier.preprocessing().resize());
         this.page = loadPage();
         this.app = Javalin.create(config -> {
             config.http.maxRequestSize = limits.maxBytes();
+            config.http.prefer405over404 = true;
             config.jetty.multipartConfig.maxFileSize(limits.maxBytes(), SizeUnit.BYTES);
             config.jetty.multipartConfig.maxTotalRequestSize(limits.maxBytes(), SizeUnit.BYTES);
             config.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(Integer.MAX_VALUE, limits.maxBytes()), SizeUnit.BYTES);
+            config.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(limits.readMillis()));
             config.startup.showJavalinBanner = false;
             config.routes.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(page));
             config.routes.get("/health", ctx -> json(ctx, 200, Json.object().put("status", "ok")
                     .put("classes", classifier.labels().size()).set("labels", Json.tree(classifier.labels()))));
             config.routes.post("/predict", this::predict);
-            config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, "internal error: " + e.getClass().getSimpleName()));
+            config.routes.error(404, "*", ctx -> error(ctx, 404, "no such page: " + ctx.method() + " " + ctx.path()
+                    + "; this server answers GET /, GET /health and POST /predict"));
+            config.routes.error(405, "*", ctx -> error(ctx, 405, ctx.method() + " is not allowed on " + ctx.path()
+                    + (ctx.path().startsWith("/predict") ? "; send the image with POST" : "; use GET")));
+            config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, "internal error; the server goes on serving"));
         });
     }
 
@@ -115,12 +139,7 @@ public final class Server implements AutoCloseable {
                 bytes = ctx.bodyAsBytes();
             }
         } catch (IOException | RuntimeException e) {
-            String msg = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-            if (msg.contains("size") || msg.contains("too large") || msg.contains("exceed")) {
-                error(ctx, 413, "upload is over the limit of " + limits.maxBytes() + " bytes");
-            } else {
-                error(ctx, 400, "could not read the upload: " + e.getMessage());
-            }
+            uploadFailed(ctx, e, len);
             return;
         }
         if (bytes.length > limits.maxBytes()) {
@@ -137,18 +156,35 @@ public final class Server implements AutoCloseable {
             return;
         }
         try {
-            RgbImage img = classifier.decode(bytes, name);
+            RgbImage img = decoder.decode(Path.of(name.isBlank() ? "upload" : name), bytes);
             List<Classifier.Prediction> preds = classifier.predict(List.of(img), k).get(0);
-            json(ctx, 200, PredictionJson.of(name, preds).put("width", img.width()).put("height", img.height()));
+            json(ctx, 200, PredictionJson.of(name, preds));
         } catch (BadImageException e) {
-            error(ctx, e.reason().contains("over the limit") ? 413 : 400, "not a usable image: " + e.reason().replace("upload ", ""));
+            error(ctx, e.reason().contains("over the limit") ? 413 : 400, "not a usable image: " + e.reason());
         } finally {
             slots.release();
         }
     }
 
-    private static void json(Context ctx, int status, ObjectNode body) {
-        ctx.status(status).contentType("application/json").result(body.toString());
+    /** Why reading an upload failed, in words: a stalled upload is 408, a size over the limit 413, anything else 400. */
+    private void uploadFailed(Context ctx, Throwable e, String contentLength) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException || String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")) {
+                error(ctx, 408, "the upload stopped before its end" + (contentLength != null ? " (Content-Length " + contentLength
+                        + " bytes)" : "") + " and nothing more came for " + limits.readMillis() / 1000 + " s; send the whole file");
+                return;
+            }
+            String msg = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);
+            if (msg.contains("size") || msg.contains("too large") || msg.contains("exceed")) {
+                error(ctx, 413, "upload is over the limit of " + limits.maxBytes() + " bytes");
+                return;
+            }
+        }
+        error(ctx, 400, "could not read the upload: the request ended early or is not well-formed");
+    }
+
+    private static void json(Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json").result(Json.compact(body));
     }
 
     private static void error(Context ctx, int status, String message) {

@@ -33,7 +33,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in this --out folder from its checkpoint")
     Path resume;
 
-    @Option(names = "--checkpoint-every", defaultValue = "0", description = "also checkpoint every N optimizer steps (always at epoch ends)")
+    @Option(names = "--resume-anyway", description = "resume even though the data or the recipe changed since the checkpoint (the report says so)")
+    boolean resumeAnyway;
+
+    @Option(names = "--checkpoint-every", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "also checkpoint every N optimizer steps (always at epoch ends)")
     int checkpointEvery;
 
     @Option(names = "--no-progress", description = "no progress bar (it is shown on terminals)")
@@ -59,7 +62,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         try (NDManager m = Torch.newManager()) {
             boolean bar = !noProgress && RunFolder.interactive();
-            FineTuning.Result r = FineTuning.run(cfg, folder.context(cfg, m, System.out, bar, stop, state, List.of()));
+            FineTuning.Result r = FineTuning.run(cfg, folder.context(cfg, m, System.out, bar, stop, state, resumeAnyway, List.of()));
             folder.finish(r, cfg, true, System.out);
         }
         return 0;

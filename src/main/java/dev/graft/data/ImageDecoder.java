@@ -37,14 +37,28 @@ public final class ImageDecoder {
         ImageIO.scanForPlugins();
     }
 
+    /** A serving default sized for photos: a 48-megapixel phone photo (8000 x 6000) passes, a 9000 x 9000 bomb does not. */
+    public static final long SERVING_MAX_PIXELS = 50_000_000L;
+
     private final long maxPixels;
+    private final int smallestSide;
 
     public ImageDecoder() {
         this(DEFAULT_MAX_PIXELS);
     }
 
     public ImageDecoder(long maxPixels) {
+        this(maxPixels, 0);
+    }
+
+    /**
+     * @param smallestSide decode large images at a reduced scale (every n-th pixel, as ImageIO's source subsampling
+     *                     reads them) while the shorter side stays at least twice this; 0 decodes every pixel.
+     *                     For serving: a 9000 x 9000 upload needs 17x fewer rows and columns kept for a 256 resize.
+     */
+    public ImageDecoder(long maxPixels, int smallestSide) {
         this.maxPixels = maxPixels;
+        this.smallestSide = smallestSide;
     }
 
     public RgbImage decode(Path file) throws BadImageException {
@@ -111,6 +125,10 @@ public final class ImageDecoder {
                     }
                 });
                 ImageReadParam param = reader.getDefaultReadParam();
+                int step = smallestSide > 0 ? (int) Math.max(1, Math.min(w, h) / (2L * smallestSide)) : 1;
+                if (step > 1) {
+                    param.setSourceSubsampling(step, step, 0, 0);
+                }
                 BufferedImage img = reader.read(0, param);
                 for (String warning : warnings) {
                     if (isTruncation(warning)) {

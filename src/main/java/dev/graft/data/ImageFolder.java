@@ -57,7 +57,9 @@ public final class ImageFolder {
         Path train = root.resolve("train");
         Path test = root.resolve("test");
         if (!Files.isDirectory(train) || !Files.isDirectory(test)) {
-            throw new DataException(root + " needs train/ and test/ folders, each with one sub-folder per class "
+            String missing = !Files.isDirectory(train) && !Files.isDirectory(test) ? "has neither train/ nor test/"
+                    : !Files.isDirectory(train) ? "has test/ but no train/ folder" : "has train/ but no test/ folder";
+            throw new DataException(root + " " + missing + "; graft needs both, each with one sub-folder per class "
                     + "(the book's layout: " + root + "/train/<class>/*.jpg, " + root + "/test/<class>/*.jpg)");
         }
         ImageFolder tr = scan(train, null);

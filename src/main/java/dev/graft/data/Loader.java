@@ -72,8 +72,16 @@ public final class Loader implements AutoCloseable {
         return samples.size();
     }
 
+    /**
+     * Batches of one epoch. When training (shuffled) leaves a lone last image, it joins the batch before: BatchNorm
+     * cannot compute batch statistics of one image where the activations are 1x1 (small inputs, deep stages).
+     */
     public int batchesPerEpoch() {
-        return (samples.size() + batchSize - 1) / batchSize;
+        int n = samples.size();
+        if (shuffle && n > batchSize && n % batchSize == 1) {
+            return n / batchSize;
+        }
+        return (n + batchSize - 1) / batchSize;
     }
 
     public int batchSize() {
@@ -167,7 +175,7 @@ public final class Loader implements AutoCloseable {
 
         private Pending submit(int b) {
             int start = b * batchSize;
-            int n = Math.min(batchSize, order.length - start);
+            int n = b == total - 1 ? order.length - start : Math.min(batchSize, order.length - start);
             float[] data = new float[n * imageFloats];
             int[] idx = Arrays.copyOfRange(order, start, start + n);
             @SuppressWarnings("unchecked")

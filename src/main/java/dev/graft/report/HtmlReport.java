@@ -47,6 +47,9 @@ public final class HtmlReport {
                 .append(r.data().validation() != null ? ", " + r.data().validation().size() + " validation" : "")
                 .append(", ").append(r.data().test() == null ? 0 : r.data().test().size()).append(" test images; ")
                 .append(r.history().size()).append(" epoch(s) in ").append(Html.esc(seconds(r.seconds()))).append(".</p>");
+        for (String w : r.warnings()) {
+            h.append("<p class=\"warn\">").append(Html.esc(w)).append("</p>");
+        }
         if (r.zeroShot() != null) {
             h.append("<p>Source model zero-shot accuracy on the test set: ").append(Html.esc(r.zeroShot())).append("</p>");
         }

@@ -40,6 +40,7 @@ public final class MetricsJson {
         num(root, "seconds", r.seconds());
         root.put("zero_shot", r.zeroShot());
         root.put("head_init", r.headInit());
+        root.set("warnings", Json.tree(r.warnings()));
         ArrayNode skipped = root.putArray("skipped_images");
         for (Map.Entry<Path, String> e : r.badImages().list()) {
             skipped.addObject().put("file", e.getKey().toString()).put("reason", e.getValue());

@@ -30,7 +30,7 @@ public final class FineTuning {
     /** Everything a finished run produced. */
     public record Result(Network net, Backbone backbone, DataSplits data, Preprocessing preprocessing,
                          List<EpochMetrics> history, Evaluation testEval, BadImages badImages, String headInit,
-                         String zeroShot, double seconds) {
+                         String zeroShot, double seconds, List<String> warnings) {
         public List<String> classes() {
             return data.classes();
         }
@@ -53,6 +53,7 @@ public final class FineTuning {
         log.accept(String.format(Locale.ROOT, "data: %d classes %s, %d train images %s%s, %d test images", classes.size(), classes,
                 data.train().size(), Arrays.toString(data.train().countPerClass()),
                 data.validation() == null ? "" : ", " + data.validation().size() + " validation", data.test().size()));
+        List<String> warnings = ctx.resume() == null ? List.of() : checkResume(ctx, data, recipe, log);
 
         // 1. the source model, pretrained on ImageNet
         Architecture arch = Architectures.get(cfg.model());
@@ -85,7 +86,7 @@ public final class FineTuning {
         BadImages bad = new BadImages(log);
         if (recipe.mode() == Recipe.Mode.PROBE) {
             Probe.Outcome p = Probe.fit(net, data, pre, opts, bad, log);
-            return new Result(net, source, data, pre, p.history(), p.test(), bad, headInit, zeroShot, seconds(t0));
+            return new Result(net, source, data, pre, p.history(), p.test(), bad, headInit, zeroShot, seconds(t0), warnings);
         }
 
         // 4. train: the copied layers at a small learning rate, the new output layer at ten times it
@@ -126,8 +127,34 @@ public final class FineTuning {
             trainer.fit();
             // evaluate on the test images: the last epoch's figures unless an earlier epoch's weights were kept
             test = best.restored() || evaluation.lastTest() == null ? evaluation.test(net) : evaluation.lastTest();
-            return new Result(net, source, data, pre, trainer.state().history, test, bad, headInit, zeroShot, seconds(t0));
+            return new Result(net, source, data, pre, trainer.state().history, test, bad, headInit, zeroShot, seconds(t0), warnings);
         }
+    }
+
+    /**
+     * A resume continues bit-exactly only on the same data and recipe: refuses, saying what changed, unless the
+     * user insists (then the run's report says so). A changed class count cannot resume at all.
+     */
+    static List<String> checkResume(RunContext ctx, DataSplits data, Recipe recipe, Consumer<String> log) {
+        List<String> diffs = RunIdentity.differences(ctx.resume().identity(), RunIdentity.of(data, recipe));
+        if (diffs.isEmpty()) {
+            return List.of();
+        }
+        int savedClasses = ctx.resume().identity().path("classes").size();
+        if (savedClasses != data.classes().size()) {
+            throw new IllegalArgumentException("cannot resume: " + String.join("; ", diffs) + ". The checkpoint's model has "
+                    + savedClasses + " outputs; start a new run for " + data.classes().size() + " classes");
+        }
+        if (!ctx.resumeAnyway()) {
+            throw new IllegalArgumentException("refusing to resume, the run would no longer be the one checkpointed: "
+                    + String.join("; ", diffs) + ". Start a new run, put the data back, or add --resume-anyway");
+        }
+        List<String> out = new ArrayList<>();
+        for (String d : diffs) {
+            out.add("resumed with --resume-anyway although " + d);
+            log.accept("warning: " + out.get(out.size() - 1));
+        }
+        return out;
     }
 
     /** The weights' own preprocessing, with the user's size, resize and normalization choices. */

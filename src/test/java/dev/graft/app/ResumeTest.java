@@ -130,7 +130,7 @@ class ResumeTest {
         RunFolder folder = RunFolder.forNewRun(b, cfg, false, quiet);
         try (NDManager m = Torch.newManager()) {
             Trainer.StoppedException e = assertThrows(Trainer.StoppedException.class,
-                    () -> FineTuning.run(cfg, folder.context(cfg, m, quiet, false, stop, null, List.of(stopper))));
+                    () -> FineTuning.run(cfg, folder.context(cfg, m, quiet, false, stop, null, false, List.of(stopper))));
             assertTrue(e.getMessage().contains("stopped at epoch 2"), e.getMessage());
         }
         assertEquals(4, Checkpoint.load(b.resolve("checkpoint.safetensors")).progress().step());

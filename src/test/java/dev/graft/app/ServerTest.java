@@ -3,12 +3,16 @@ package dev.graft.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.Shared;
+import dev.graft.data.ImageDecoder;
+import dev.graft.data.RgbImage;
 import dev.graft.model.nn.Precision;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,7 +33,7 @@ class ServerTest {
     @BeforeAll
     static void start() throws Exception {
         classifier = Classifier.load(TinyBundle.get(), 4_000_000, Precision.FP32);
-        server = new Server(classifier, new Server.Limits(200_000, 2, 5_000, 2)).start("127.0.0.1", 0);
+        server = new Server(classifier, new Server.Limits(200_000, 2, 5_000, 2, ImageDecoder.SERVING_MAX_PIXELS, 1_000)).start("127.0.0.1", 0);
     }
 
     @AfterAll
@@ -94,7 +98,7 @@ class ServerTest {
 
     @Test
     void busyServerAnswers503WithRetryAfter() throws Exception {
-        try (Server busy = new Server(classifier, new Server.Limits(200_000, 1, 50, 2)).start("127.0.0.1", 0)) {
+        try (Server busy = new Server(classifier, new Server.Limits(200_000, 1, 50, 2, ImageDecoder.SERVING_MAX_PIXELS, 1_000)).start("127.0.0.1", 0)) {
             busy.slots().acquire();
             try {
                 byte[] jpeg = Files.readAllBytes(Shared.hotdog().resolve("test/hotdog/b1d13254d61f.jpg"));
@@ -113,5 +117,58 @@ class ServerTest {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url("/"))).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());
         assertTrue(r.body().contains("<input id=\"file\" type=\"file\""));
+    }
+
+    static void assertJsonError(HttpResponse<String> r, int status, String... words) throws Exception {
+        assertEquals(status, r.statusCode(), r.body());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), r.headers().toString());
+        String msg = JSON.readTree(r.body()).get("error").asText();
+        for (String w : words) {
+            assertTrue(msg.contains(w), msg);
+        }
+        assertTrue(!msg.matches(".*\\b(java|javax|org\\.eclipse|io\\.javalin)\\.[a-z].*") && !msg.contains("Exception"),
+                "no Java class names: " + msg);
+    }
+
+    @Test
+    void unknownRoutesAndWrongMethodsAnswerJson() throws Exception {
+        assertJsonError(HTTP.send(HttpRequest.newBuilder(URI.create(url("/nope"))).build(), HttpResponse.BodyHandlers.ofString()),
+                404, "/nope", "POST /predict");
+        assertJsonError(HTTP.send(HttpRequest.newBuilder(URI.create(url("/predict"))).build(), HttpResponse.BodyHandlers.ofString()),
+                405, "GET", "POST");
+        assertJsonError(HTTP.send(HttpRequest.newBuilder(URI.create(url("/health"))).DELETE().build(), HttpResponse.BodyHandlers.ofString()),
+                405, "DELETE");
+    }
+
+    @Test
+    void anUploadThatStopsShortGets408() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(20_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 5000\r\n\r\n"
+                    + "only a few bytes").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String answer = new String(s.getInputStream().readNBytes(4096), StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("HTTP/1.1 408"), answer);
+            String body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
+            String msg = JSON.readTree(body.substring(body.indexOf('{'))).get("error").asText();
+            assertTrue(msg.contains("5000") && !msg.contains("Exception") && !msg.contains("java."), msg);
+        }
+        rawImageBodyGivesTopK();
+    }
+
+    @Test
+    void servingRefusesABombByDefaultAndDecodesLargePhotosAtReducedScale() throws Exception {
+        // 9000 x 9000 is over the serving default (50 million pixels): refused from the header, nothing decoded
+        long t0 = System.nanoTime();
+        HttpResponse<String> bomb = post("image/png", dev.graft.BadInputs.pngHeader(9000, 9000));
+        assertJsonError(bomb, 413, "81000000 pixels", "50000000");
+        assertTrue((System.nanoTime() - t0) / 1e9 < 2, "refused from the header");
+        // a large photo is decoded at a reduced scale; the answer is the same as for the photo scaled down first
+        java.awt.image.BufferedImage big = dev.graft.Images.pattern(2400, 1800, 5);
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(big, "png", png);
+        RgbImage reduced = new ImageDecoder(ImageDecoder.SERVING_MAX_PIXELS, 64).decode(java.nio.file.Path.of("big.png"), png.toByteArray());
+        assertTrue(reduced.height() < 1800 && reduced.height() >= 128, "shorter side " + reduced.height());
     }
 }
