@@ -41,6 +41,11 @@ final class Console implements TrainingListener {
         out.printf(Locale.ROOT, "estimated time: about %s for %s (~%.1f images/s measured here), plus evaluation after each epoch%n",
                 human(seconds), t.state().epoch == 0 && t.state().batch == 0 ? epochsLeft + " epoch(s) of " + batches + " batches"
                         : "the " + batchesLeft + " batches left of " + epochsLeft + " epoch(s)", rate);
+        EpochMetrics start = t.state().last();
+        if (start != null && start.epoch() == 0 && t.state().epoch == 0) {
+            out.printf(Locale.ROOT, "epoch 0 (before training): val acc %.3f, val loss %.3f%s%n", start.valAcc(), start.valLoss(),
+                    Double.isNaN(start.testAcc()) ? "" : String.format(Locale.ROOT, ", test acc %.3f", start.testAcc()));
+        }
     }
 
     /**

@@ -5,7 +5,8 @@ import picocli.CommandLine.Option;
 
 /** The book's knobs on the command line; each one given overrides the chosen recipe's value. */
 final class RecipeOptions {
-    @Option(names = "--recipe", defaultValue = "book", description = "book (the book's fixed numbers) or auto (adapted to the data size). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--recipe", defaultValue = "auto", description = "auto (graft's default: probe or fine-tuned network, "
+            + "whichever does better on held-out training images) or book (the book's fixed numbers). Default: ${DEFAULT-VALUE}")
     Recipe.Preset recipe;
 
     @Option(names = "--mode", defaultValue = "finetune", description = "finetune, scratch, frozen or probe. Default: ${DEFAULT-VALUE}")

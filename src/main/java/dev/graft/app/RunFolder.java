@@ -146,8 +146,9 @@ final class RunFolder {
         Files.deleteIfExists(checkpointFile());
         MetricsJson.write(dir.resolve("metrics.json"), r, cfg);
         Files.writeString(dir.resolve("report.html"), HtmlReport.forRun(r, cfg), StandardCharsets.UTF_8);
-        console.printf(Locale.ROOT, "%s: test accuracy %.4f after %d epoch(s), %s; %d image(s) skipped%s%n", cfg.recipe().mode().label(),
-                r.testAcc(), r.history().size(), Console.human(r.seconds()), r.badImages().count(),
+        String kept = r.selection() == null ? "" : r.selection().startsWith("kept the probe") ? " (kept the probe)" : " (kept the fine-tuned network)";
+        console.printf(Locale.ROOT, "%s%s: test accuracy %.4f after %d epoch(s), %s; %d image(s) skipped%s%n", cfg.recipe().mode().label(), kept,
+                r.testAcc(), r.history().stream().filter(e -> e.epoch() > 0).count(), Console.human(r.seconds()), r.badImages().count(),
                 r.zeroShot() != null ? "; source model zero-shot: " + r.zeroShot() : "");
         console.println((saveModel ? "model, " : "") + "metrics.json and report.html written to " + dir);
     }

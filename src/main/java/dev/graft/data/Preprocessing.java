@@ -12,8 +12,9 @@ import java.util.Arrays;
  * @param crop        square input size (224)
  * @param mean        per-channel mean subtracted after scaling to [0, 1]
  * @param std         per-channel standard deviation divided by
+ * @param interpolation the resize filter (Pillow's bilinear or bicubic, as the weights' metadata says)
  */
-public record Preprocessing(int resize, boolean shortSide, int crop, float[] mean, float[] std) {
+public record Preprocessing(int resize, boolean shortSide, int crop, float[] mean, float[] std, Resample.Filter interpolation) {
     public static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
     public static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
 
@@ -28,6 +29,15 @@ public record Preprocessing(int resize, boolean shortSide, int crop, float[] mea
         std = std.clone();
     }
 
+    public Preprocessing(int resize, boolean shortSide, int crop, float[] mean, float[] std) {
+        this(resize, shortSide, crop, mean, std, Resample.Filter.BILINEAR);
+    }
+
+    /** torchvision's ImageClassification preset: Resize(resize) of the shorter side, CenterCrop(crop), ImageNet mean/std. */
+    public static Preprocessing torchvision(int resize, int crop, Resample.Filter interpolation) {
+        return new Preprocessing(resize, true, crop, IMAGENET_MEAN, IMAGENET_STD, interpolation);
+    }
+
     /** The book's: Resize([256, 256]), CenterCrop(224), ImageNet mean/std. */
     public static Preprocessing imagenet() {
         return new Preprocessing(256, false, 224, IMAGENET_MEAN, IMAGENET_STD);
@@ -40,31 +50,32 @@ public record Preprocessing(int resize, boolean shortSide, int crop, float[] mea
     }
 
     public Preprocessing withShortSide(boolean value) {
-        return new Preprocessing(resize, value, crop, mean, std);
+        return new Preprocessing(resize, value, crop, mean, std, interpolation);
     }
 
     public Preprocessing withNormalization(float[] newMean, float[] newStd) {
-        return new Preprocessing(resize, shortSide, crop, newMean, newStd);
+        return new Preprocessing(resize, shortSide, crop, newMean, newStd, interpolation);
     }
 
     /** Another input size, resized in the same proportion (the book: 256 for 224). */
     public Preprocessing withCrop(int size) {
-        return new Preprocessing(Math.round(size * (float) resize / crop), shortSide, size, mean, std);
+        return new Preprocessing(Math.round(size * (float) resize / crop), shortSide, size, mean, std, interpolation);
     }
 
     public String describe() {
-        return (shortSide ? "Resize(" + resize + ")" : "Resize([" + resize + ", " + resize + "])")
+        return (shortSide ? "Resize(" + resize : "Resize([" + resize + ", " + resize + "]")
+                + (interpolation == Resample.Filter.BILINEAR ? ")" : ", " + interpolation.name().toLowerCase(java.util.Locale.ROOT) + ")")
                 + ", CenterCrop(" + crop + "), Normalize(mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std) + ")";
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof Preprocessing p && p.resize == resize && p.shortSide == shortSide && p.crop == crop
-                && Arrays.equals(p.mean, mean) && Arrays.equals(p.std, std);
+                && Arrays.equals(p.mean, mean) && Arrays.equals(p.std, std) && p.interpolation == interpolation;
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(mean) * 31 + Arrays.hashCode(std) + resize * 7 + crop + (shortSide ? 1 : 0);
+        return Arrays.hashCode(mean) * 31 + Arrays.hashCode(std) + resize * 7 + crop + (shortSide ? 1 : 0) + interpolation.hashCode();
     }
 }

@@ -1,20 +1,53 @@
 package dev.graft.data;
 
 /**
- * Bilinear resizing exactly as Pillow does it ({@code Image.resize(size, BILINEAR)}, the filter torchvision uses
- * on PIL images): a triangle filter whose support widens with the reduction factor (antialiasing), separable,
- * horizontal pass first, 8-bit fixed-point coefficients with 22 fractional bits and rounding between passes.
- * Matching Pillow bit for bit keeps graft's preprocessing equal to the reference's on the same decoded pixels.
+ * Resizing exactly as Pillow does it ({@code Image.resize(size, BILINEAR or BICUBIC)}, what torchvision uses on PIL
+ * images): a separable filter whose support widens with the reduction factor (antialiasing), horizontal pass
+ * first, 8-bit fixed-point coefficients with 22 fractional bits and rounding between passes. Matching Pillow bit
+ * for bit keeps graft's preprocessing equal to the reference's on the same decoded pixels.
  */
 public final class Resample {
     private static final int PRECISION_BITS = 32 - 8 - 2;
 
+    /** Pillow's filters: support (in input pixels at scale 1) and kernel. */
+    public enum Filter {
+        /** Triangle, support 1. */
+        BILINEAR(1.0),
+        /** Keys' cubic with a = -0.5, support 2 (Pillow's bicubic_filter). */
+        BICUBIC(2.0);
+
+        final double support;
+
+        Filter(double support) {
+            this.support = support;
+        }
+
+        double weight(double x) {
+            double a = Math.abs(x);
+            if (this == BILINEAR) {
+                return a < 1.0 ? 1.0 - a : 0.0;
+            }
+            double c = -0.5;
+            if (a < 1.0) {
+                return ((c + 2.0) * a - (c + 3.0)) * a * a + 1;
+            }
+            if (a < 2.0) {
+                return (((a - 5) * a + 8) * a - 4) * c;
+            }
+            return 0.0;
+        }
+    }
+
     private Resample() {
     }
 
-    /** Resizes the whole image. */
+    /** Resizes the whole image (bilinear). */
     public static RgbImage resize(RgbImage src, int outW, int outH) {
-        return resizeRegion(src, 0, 0, src.width(), src.height(), outW, outH);
+        return resizeRegion(src, 0, 0, src.width(), src.height(), outW, outH, Filter.BILINEAR);
+    }
+
+    public static RgbImage resize(RgbImage src, int outW, int outH, Filter filter) {
+        return resizeRegion(src, 0, 0, src.width(), src.height(), outW, outH, filter);
     }
 
     /**
@@ -22,6 +55,10 @@ public final class Resample {
      * {@code resized_crop} (crop first, so the filter never reads outside the region).
      */
     public static RgbImage resizeRegion(RgbImage src, int x0, int y0, int w, int h, int outW, int outH) {
+        return resizeRegion(src, x0, y0, w, h, outW, outH, Filter.BILINEAR);
+    }
+
+    public static RgbImage resizeRegion(RgbImage src, int x0, int y0, int w, int h, int outW, int outH, Filter filter) {
         if (x0 < 0 || y0 < 0 || w <= 0 || h <= 0 || x0 + w > src.width() || y0 + h > src.height()) {
             throw new IllegalArgumentException("region " + x0 + "," + y0 + " " + w + "x" + h + " outside " + src.width() + "x" + src.height());
         }
@@ -30,7 +67,7 @@ public final class Resample {
         if (!needH && !needV) {
             return crop(src, x0, y0, w, h);
         }
-        Coeffs cv = Coeffs.of(h, outH);
+        Coeffs cv = Coeffs.of(h, outH, filter);
         int firstRow = cv.bounds[0];
         int lastRow = cv.bounds[(outH - 1) * 2] + cv.bounds[(outH - 1) * 2 + 1];
         byte[] tmp;
@@ -38,7 +75,7 @@ public final class Resample {
         int tmpH;
         int rowOffset;
         if (needH) {
-            Coeffs ch = Coeffs.of(w, outW);
+            Coeffs ch = Coeffs.of(w, outW, filter);
             tmpH = lastRow - firstRow;
             tmpW = outW;
             tmp = new byte[tmpW * tmpH * 3];
@@ -123,7 +160,7 @@ public final class Resample {
         return (byte) (x < 0 ? 0 : Math.min(x, 255));
     }
 
-    /** Pillow's precompute_coeffs + normalize_coeffs_8bpc for the bilinear (triangle) filter. */
+    /** Pillow's precompute_coeffs + normalize_coeffs_8bpc. */
     private static final class Coeffs {
         final int ksize;
         final int[] bounds;
@@ -135,10 +172,10 @@ public final class Resample {
             this.kk = kk;
         }
 
-        static Coeffs of(int inSize, int outSize) {
+        static Coeffs of(int inSize, int outSize, Filter filter) {
             double scale = (double) inSize / outSize;
             double filterscale = Math.max(scale, 1.0);
-            double support = 1.0 * filterscale;
+            double support = filter.support * filterscale;
             int ksize = (int) Math.ceil(support) * 2 + 1;
             int[] bounds = new int[outSize * 2];
             int[] kk = new int[outSize * ksize];
@@ -157,9 +194,7 @@ public final class Resample {
                 }
                 xmax -= xmin;
                 for (int x = 0; x < xmax; x++) {
-                    double arg = (x + xmin - center + 0.5) * ss;
-                    double wgt = arg < 0 ? -arg : arg;
-                    wgt = wgt < 1.0 ? 1.0 - wgt : 0.0;
+                    double wgt = filter.weight((x + xmin - center + 0.5) * ss);
                     pre[x] = wgt;
                     ww += wgt;
                 }

@@ -31,7 +31,7 @@ public final class Transforms {
         int size = p.crop();
         return (img, rng, out, offset) -> {
             int[] box = cropBox(img.width(), img.height(), minScale, maxScale, minRatio, maxRatio, rng);
-            RgbImage r = Resample.resizeRegion(img, box[0], box[1], box[2], box[3], size, size);
+            RgbImage r = Resample.resizeRegion(img, box[0], box[1], box[2], box[3], size, size, p.interpolation());
             boolean mirror = flip && rng.nextDouble() < 0.5;
             toTensor(r, mirror, p.mean(), p.std(), out, offset);
         };
@@ -58,7 +58,7 @@ public final class Transforms {
             w = p.resize();
             h = p.resize();
         }
-        RgbImage r = Resample.resize(img, w, h);
+        RgbImage r = Resample.resize(img, w, h, p.interpolation());
         int c = p.crop();
         // torchvision's CenterCrop: int(round((h - c) / 2.0)) with Python's round-half-even
         int top = (int) Math.rint((h - c) / 2.0);

@@ -86,6 +86,7 @@ public final class Bundle {
         n.put("resize", p.resize());
         n.put("short_side", p.shortSide());
         n.put("crop", p.crop());
+        n.put("interpolation", p.interpolation().name().toLowerCase(java.util.Locale.ROOT));
         ArrayNode mean = n.putArray("mean");
         for (float v : p.mean()) {
             mean.add(v);
@@ -104,7 +105,8 @@ public final class Bundle {
             mean[i] = (float) n.path("mean").get(i).asDouble();
             std[i] = (float) n.path("std").get(i).asDouble();
         }
-        return new Preprocessing(n.path("resize").asInt(), n.path("short_side").asBoolean(), n.path("crop").asInt(), mean, std);
+        return new Preprocessing(n.path("resize").asInt(), n.path("short_side").asBoolean(), n.path("crop").asInt(), mean, std,
+                dev.graft.data.Resample.Filter.valueOf(n.path("interpolation").asText("bilinear").toUpperCase(java.util.Locale.ROOT)));
     }
 
     /** True when the folder looks like a bundle. */

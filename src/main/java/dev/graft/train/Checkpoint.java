@@ -28,10 +28,10 @@ public final class Checkpoint {
     /** Where training stands: next epoch and batch to run, and what the current epoch has accumulated. */
     public record Progress(int epoch, int batch, long step, double lossSum, long correct, long seen, double seconds,
                            double waitSeconds, List<EpochMetrics> history, double bestValAcc, double bestValLoss,
-                           int bestEpoch) {
+                           int bestEpoch, boolean stopEarly) {
         static Progress of(Trainer.State s) {
             return new Progress(s.epoch, s.batch, s.step, s.lossSum, s.correct, s.seen, s.seconds, s.waitSeconds,
-                    List.copyOf(s.history), s.bestValAcc, s.bestValLoss, s.bestEpoch);
+                    List.copyOf(s.history), s.bestValAcc, s.bestValLoss, s.bestEpoch, s.stopEarly);
         }
     }
 

@@ -7,8 +7,9 @@ import dev.graft.data.Preprocessing;
 import dev.graft.model.Network;
 
 /**
- * After every epoch, accuracy on the validation and test images (from their cached features when the body is
- * frozen and cached), added to the epoch's metrics as the book prints test accuracy per epoch.
+ * After every epoch, accuracy on the validation images and (as the book prints it, unless a validation split
+ * decides) on the test images, from their cached features when the body is frozen and cached; added to the
+ * epoch's metrics.
  */
 public final class EpochEvaluation implements TrainingListener {
     private final DataSplits data;
@@ -17,10 +18,12 @@ public final class EpochEvaluation implements TrainingListener {
     private final BadImages bad;
     private final FeatureSet cachedValidation;
     private final FeatureSet cachedTest;
+    private final boolean testEachEpoch;
     private Evaluation lastTest;
 
     public EpochEvaluation(DataSplits data, Preprocessing pre, TrainOptions opts, BadImages bad, FeatureSet cachedValidation,
-                           FeatureSet cachedTest) {
+                           FeatureSet cachedTest, boolean testEachEpoch) {
+        this.testEachEpoch = testEachEpoch;
         this.data = data;
         this.pre = pre;
         this.opts = opts;
@@ -29,10 +32,24 @@ public final class EpochEvaluation implements TrainingListener {
         this.cachedTest = cachedTest;
     }
 
+    /**
+     * With a validation split, the weights before any step are "epoch 0": the starting point every epoch is
+     * compared with (with a probe head, the probe itself).
+     */
+    @Override
+    public void onStart(Trainer t) {
+        Trainer.State s = t.state();
+        if (data.validation() != null && s.epoch == 0 && s.batch == 0 && s.history.isEmpty()) {
+            s.history.add(new EpochMetrics(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                    Double.NaN, 0, 0, Double.NaN).withEvaluation(evaluate(t.network(), data.validation(), cachedValidation),
+                    testEachEpoch ? test(t.network()) : null));
+        }
+    }
+
     @Override
     public void onEpoch(Trainer t) {
         Evaluation val = data.validation() == null ? null : evaluate(t.network(), data.validation(), cachedValidation);
-        lastTest = data.test() == null ? null : evaluate(t.network(), data.test(), cachedTest);
+        lastTest = testEachEpoch ? test(t.network()) : null;
         EpochMetrics m = t.state().last();
         t.state().history.set(t.state().history.size() - 1, m.withEvaluation(val, lastTest));
     }

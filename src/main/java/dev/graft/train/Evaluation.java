@@ -19,4 +19,9 @@ public record Evaluation(int[] samples, int[] labels, int[] predictions, float[]
         }
         return m;
     }
+
+    /** The cross-entropy of image {@code i}: -log p(true class). */
+    public double lossOf(int i) {
+        return -Math.log(Math.max(probabilities[i][labels[i]], 1e-12f));
+    }
 }

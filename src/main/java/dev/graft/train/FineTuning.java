@@ -12,8 +12,10 @@ import dev.graft.model.nn.Layers;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -21,16 +23,21 @@ import java.util.function.Consumer;
  * 1. take a source model pretrained on ImageNet; 2. make a target model that copies every layer and parameter but
  * the output layer; 3. add a new output layer with one output per target class (Xavier init); 4. train on the
  * target set, copied layers at a small learning rate and the new layer at 10x. Scratch trains the same network
- * from random weights; frozen trains the head alone; probe fits the head by logistic regression.
+ * from random weights; frozen trains the head alone; probe fits the head by logistic regression; the default
+ * recipe keeps whichever of the probe and the fine-tuned network does better on held-out training images.
  */
 public final class FineTuning {
     private FineTuning() {
     }
 
-    /** Everything a finished run produced. */
+    /**
+     * Everything a finished run produced: the network, where it came from, the data, per-epoch metrics, the test
+     * predictions, skipped images, how the head started, the source's zero-shot accuracy, the total and per-stage
+     * seconds, which model the run kept and why ({@code selection}, null when there was no choice), and warnings.
+     */
     public record Result(Network net, Backbone backbone, DataSplits data, Preprocessing preprocessing,
                          List<EpochMetrics> history, Evaluation testEval, BadImages badImages, String headInit,
-                         String zeroShot, double seconds, List<String> warnings) {
+                         String zeroShot, double seconds, Map<String, Double> stages, String selection, List<String> warnings) {
         public List<String> classes() {
             return data.classes();
         }
@@ -41,7 +48,7 @@ public final class FineTuning {
     }
 
     public static Result run(RunConfig cfg, RunContext ctx) {
-        long t0 = System.nanoTime();
+        Stages stages = new Stages();
         Recipe recipe = cfg.recipe();
         TrainOptions opts = ctx.opts();
         Consumer<String> log = opts.log();
@@ -71,22 +78,41 @@ public final class FineTuning {
             source.copyBody(net);
             zeroShot = ZeroShot.measure(net, source, data, pre, opts); // the untouched source, before anything trains
         }
+        stages.lap("data and source model");
 
         // 3. ... and gets a new output layer with one output per target class
-        String headInit = ctx.resume() != null ? "from the checkpoint" : switch (scratch ? Recipe.HeadInit.XAVIER : recipe.headInit()) {
-            case XAVIER -> scratch ? "scratch: every parameter random (" + source.architecture().name() + "'s framework init)"
-                    : HeadInit.xavier(net, recipe.seed());
-            case SOURCE_CLASS -> HeadInit.sourceClass(net, source, classes, log);
-            case PROBE -> recipe.mode() == Recipe.Mode.PROBE ? "probe" : HeadInit.probe(net, data.train(), pre, opts, log);
-        };
+        BadImages bad = new BadImages(log);
+        // a probe head (LP-FT): the untouched body's features of the training and validation images, the probe on them
+        FeatureSet probeTrain = null;
+        FeatureSet probeVal = null;
+        Probe.Head probe = null;
+        if (!scratch && recipe.headInit() == Recipe.HeadInit.PROBE && recipe.mode() != Recipe.Mode.PROBE) {
+            probeTrain = FeatureSet.compute(net, data.train(), pre, opts, bad);
+            probeVal = data.validation() == null ? null : FeatureSet.compute(net, data.validation(), pre, opts, bad);
+            probe = Probe.fit(probeTrain, classes.size(), recipe.seed());
+        }
+        String headInit;
+        if (ctx.resume() != null) {
+            headInit = "from the checkpoint";
+        } else if (scratch) {
+            headInit = "scratch: every parameter random (" + source.architecture().name() + "'s framework init)";
+        } else {
+            headInit = switch (recipe.headInit()) {
+                case XAVIER -> HeadInit.xavier(net, recipe.seed());
+                case SOURCE_CLASS -> HeadInit.sourceClass(net, source, classes, log);
+                case PROBE -> probe == null ? "probe" : HeadInit.probe(net, probe, probeTrain.size(), log);
+            };
+        }
+        stages.lap("head");
         log.accept("model: " + source.architecture().name() + " from " + source.source() + ", new output layer "
                 + net.headName() + " " + net.featureDim() + " -> " + classes.size() + " (" + headInit + ")");
         log.accept("preprocessing: " + pre.describe() + "; " + cfg.precision().describe());
         log.accept(recipe.describe());
-        BadImages bad = new BadImages(log);
         if (recipe.mode() == Recipe.Mode.PROBE) {
-            Probe.Outcome p = Probe.fit(net, data, pre, opts, bad, log);
-            return new Result(net, source, data, pre, p.history(), p.test(), bad, headInit, zeroShot, seconds(t0), warnings);
+            Probe.Outcome p = Probe.run(net, data, pre, opts, bad, recipe.seed(), log);
+            stages.lap("probe");
+            return new Result(net, source, data, pre, p.history(), p.test(), bad, headInit, zeroShot, stages.total(),
+                    stages.done(log), null, warnings);
         }
 
         // 4. train: the copied layers at a small learning rate, the new output layer at ten times it
@@ -106,18 +132,18 @@ public final class FineTuning {
         }
         Transforms.ImageTransform augment = recipe.augment()
                 ? Transforms.randomResizedCrop(pre, recipe.minCropScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, true) : Transforms.bookTest(pre);
-        EpochEvaluation evaluation = new EpochEvaluation(data, pre, opts, bad, cachedVal, cachedTest);
+        EpochEvaluation evaluation = new EpochEvaluation(data, pre, opts, bad, cachedVal, cachedTest, recipe.testEachEpoch());
         KeepBestEpoch best = new KeepBestEpoch(log);
         List<TrainingListener> listeners = new ArrayList<>(List.of(new DivergenceGuard(
-                ctx.checkpoint() == null ? null : ctx.checkpoint().toString()), evaluation, best));
+                ctx.checkpoint() == null ? null : ctx.checkpoint().toString()), evaluation, best, new EarlyStopping(recipe.patience(), log)));
         listeners.addAll(ctx.listeners());
         if (ctx.checkpoint() != null) {
             listeners.add(new Checkpointing(ctx.checkpoint(), cfg.checkpointEvery(), RunIdentity.of(data, recipe), log));
         }
-        Evaluation test;
+        Trainer trainer;
         try (BatchSource batches = cache ? BatchSource.features(cachedTrain, data.train(), recipe.batchSize(), recipe.seed())
                 : BatchSource.images(data.train(), augment, pre, recipe.batchSize(), recipe.seed(), opts, bad)) {
-            Trainer trainer = new Trainer(net, groups, LrSchedule.of(recipe, (long) batches.batchesPerEpoch() * recipe.epochs()),
+            trainer = new Trainer(net, groups, LrSchedule.of(recipe, (long) batches.batchesPerEpoch() * recipe.epochs()),
                     new GroupedSgd(recipe.weightDecay(), recipe.momentum()), new Loss(recipe.lossReduction()), batches,
                     recipe.epochs(), recipe.seed(), listeners, ctx.stop());
             if (ctx.resume() != null) {
@@ -125,10 +151,20 @@ public final class FineTuning {
                 log.accept("resuming at epoch " + (trainer.state().epoch + 1) + ", batch " + (trainer.state().batch + 1));
             }
             trainer.fit();
-            // evaluate on the test images: the last epoch's figures unless an earlier epoch's weights were kept
-            test = best.restored() || evaluation.lastTest() == null ? evaluation.test(net) : evaluation.lastTest();
-            return new Result(net, source, data, pre, trainer.state().history, test, bad, headInit, zeroShot, seconds(t0), warnings);
         }
+        stages.lap("training");
+
+        // the default recipe keeps the fine-tuned network only if it beat the probe on held-out images
+        String selection = null;
+        if (probe != null && probeVal != null) {
+            selection = ModelSelection.select(net, source, data, pre, opts, bad, probe, probeTrain, probeVal, recipe.seed(), log);
+            stages.lap("selection");
+        }
+        // evaluate on the test images: the last epoch's figures when they belong to the final weights
+        Evaluation test = best.restored() || evaluation.lastTest() == null ? evaluation.test(net) : evaluation.lastTest();
+        stages.lap("test");
+        return new Result(net, source, data, pre, trainer.state().history, test, bad, headInit, zeroShot, stages.total(),
+                stages.done(log), selection, warnings);
     }
 
     /**
@@ -171,7 +207,27 @@ public final class FineTuning {
         return cfg.shortSide() ? p.withShortSide(true) : p;
     }
 
-    static double seconds(long t0) {
-        return (System.nanoTime() - t0) / 1e9;
+    /** Wall-clock seconds of each stage of a run, in order. */
+    static final class Stages {
+        private final long start = System.nanoTime();
+        private long last = start;
+        private final Map<String, Double> seconds = new LinkedHashMap<>();
+
+        void lap(String name) {
+            long now = System.nanoTime();
+            seconds.merge(name, (now - last) / 1e9, Double::sum);
+            last = now;
+        }
+
+        double total() {
+            return (System.nanoTime() - start) / 1e9;
+        }
+
+        Map<String, Double> done(Consumer<String> log) {
+            StringBuilder sb = new StringBuilder("time per stage:");
+            seconds.forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s %.1f s;", k, v)));
+            log.accept(sb.substring(0, sb.length() - 1));
+            return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(seconds));
+        }
     }
 }

@@ -1,8 +1,5 @@
 package dev.graft.train;
 
-import dev.graft.data.BadImages;
-import dev.graft.data.ImageFolder;
-import dev.graft.data.Preprocessing;
 import dev.graft.model.Backbone;
 import dev.graft.model.Network;
 import dev.graft.weights.SourceClassifier;
@@ -10,14 +7,10 @@ import dev.graft.weights.SourceClassifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Consumer;
 
 /** How the new output layer starts; each returns a description for the log and the bundle. */
 final class HeadInit {
-    /** Regularisation of the probe that starts LP-FT, times 1/n; stronger than a plain probe's so the head is not overconfident. */
-    static final double PROBE_HEAD_LAMBDA = 10;
-
     private HeadInit() {
     }
 
@@ -49,16 +42,10 @@ final class HeadInit {
         return "source-class: " + String.join("; ", lines);
     }
 
-    /** LP-FT: the head starts as a logistic regression fitted on the body's features of the training images. */
-    static String probe(Network net, ImageFolder train, Preprocessing pre, TrainOptions opts, Consumer<String> log) {
-        FeatureSet tr = FeatureSet.compute(net, train, pre, opts, new BadImages(s -> { }));
-        LinearProbe lp = new LinearProbe(net.numClasses(), net.featureDim());
-        double lambda = PROBE_HEAD_LAMBDA / Math.max(1, tr.size());
-        LinearProbe.Fit fit = lp.fit(tr, lambda, 300);
-        net.setHead(fit.weight(), fit.bias());
-        String msg = String.format(Locale.ROOT, "probe (logistic regression on %d feature vectors, lambda %.2g, train acc %.3f)",
-                tr.size(), lambda, lp.accuracy(fit, tr));
-        log.accept("head initialised by a linear " + msg);
-        return msg;
+    /** LP-FT: the head starts as the linear probe on the body's features of the training images. */
+    static String probe(Network net, Probe.Head h, int images, Consumer<String> log) {
+        net.setHead(h.fit().weight(), h.fit().bias());
+        log.accept("head initialised by the " + h.describe(images));
+        return h.describe(images);
     }
 }

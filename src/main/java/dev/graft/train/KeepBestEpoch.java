@@ -15,6 +15,15 @@ public final class KeepBestEpoch implements TrainingListener {
         this.log = log;
     }
 
+    /** Epoch 0 (the weights before training, when evaluated) is the first candidate. */
+    @Override
+    public void onStart(Trainer t) {
+        Trainer.State s = t.state();
+        if (s.bestEpoch < 0 && s.last() != null && s.last().epoch() == 0) {
+            onEpoch(t);
+        }
+    }
+
     @Override
     public void onEpoch(Trainer t) {
         Trainer.State s = t.state();
@@ -22,7 +31,7 @@ public final class KeepBestEpoch implements TrainingListener {
         if (!Double.isNaN(m.valAcc()) && (m.valAcc() > s.bestValAcc || (m.valAcc() == s.bestValAcc && m.valLoss() < s.bestValLoss))) {
             s.bestValAcc = m.valAcc();
             s.bestValLoss = m.valLoss();
-            s.bestEpoch = m.epoch() - 1;
+            s.bestEpoch = m.epoch();
             s.best = t.network().stateDict();
         }
     }
@@ -31,9 +40,9 @@ public final class KeepBestEpoch implements TrainingListener {
     public void onEnd(Trainer t) {
         Trainer.State s = t.state();
         if (s.best != null && s.bestEpoch >= 0) {
-            log.accept(String.format(Locale.ROOT, "keeping the weights of epoch %d (best validation accuracy %.3f)",
-                    s.bestEpoch + 1, s.bestValAcc));
-            if (s.bestEpoch + 1 != s.history.size()) {
+            log.accept(String.format(Locale.ROOT, "keeping the weights of epoch %d%s (best validation accuracy %.3f, loss %.3f)",
+                    s.bestEpoch, s.bestEpoch == 0 ? ", before training" : "", s.bestValAcc, s.bestValLoss));
+            if (s.bestEpoch != s.last().epoch()) {
                 t.network().loadAll(s.best);
                 restored = true;
             }

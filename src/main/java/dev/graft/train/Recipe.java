@@ -29,6 +29,10 @@ import java.util.Locale;
  * @param frozenBatchNorm BatchNorm layers normalise with their running statistics and leave them alone while the
  *                       weights train (torchvision's FrozenBatchNorm2d idea): no train/test mismatch, and batch
  *                       statistics of 16 augmented photos are noisier than ImageNet's. The book: false.
+ * @param patience       with a validation split: stop after this many epochs without a better validation
+ *                       result (0: run every epoch)
+ * @param testEachEpoch  evaluate the test images after every epoch, as the book prints them; false when a
+ *                       validation split decides and the test set is looked at once, at the end
  * @param seed           drives the head init, data order, crops and dropout
  */
 public record Recipe(
@@ -49,6 +53,8 @@ public record Recipe(
         HeadInit headInit,
         Double bnMomentum,
         boolean frozenBatchNorm,
+        int patience,
+        boolean testEachEpoch,
         long seed) {
 
     public enum Mode {
@@ -119,6 +125,9 @@ public record Recipe(
         if (validation < 0 || validation >= 1) {
             throw new IllegalArgumentException("validation fraction must be in [0, 1)");
         }
+        if (patience < 0) {
+            throw new IllegalArgumentException("patience must be 0 or more epochs");
+        }
     }
 
     /**
@@ -128,31 +137,41 @@ public record Recipe(
     public static Recipe book(Mode mode, long seed) {
         boolean scratch = mode == Mode.SCRATCH;
         return new Recipe("book", mode, 5, 128, scratch ? 5e-4 : 5e-5, scratch ? 1 : 10, 1e-3, 0,
-                Reduction.SUM, Schedule.CONSTANT, 0, mode != Mode.PROBE, BOOK_MIN_CROP_SCALE, 0, HeadInit.XAVIER, TORCH_BN_MOMENTUM, false, seed);
+                Reduction.SUM, Schedule.CONSTANT, 0, mode != Mode.PROBE, BOOK_MIN_CROP_SCALE, 0, HeadInit.XAVIER, TORCH_BN_MOMENTUM, false,
+                0, true, seed);
     }
 
     /**
-     * Adapts the book's recipe to the data size. The book's fixed 5 epochs x batch 128 give a 1,000-image set 40
-     * optimizer steps and a 200-image set 10, too few to move a randomly initialised head far, and on small sets
-     * it falls well below a plain linear probe on the same features. Auto (measured on hotdog, see the README):
-     * the head starts from that probe ("LP-FT"); BatchNorm keeps the source's statistics while the weights train
-     * (batch statistics of 16 augmented photos are noise, and train/test behave the same); crops keep at least 35%
-     * of the photo (the book's 8% comes from ImageNet training from scratch); about 150 steps with
-     * batch 16 (32 above 200 images), momentum 0.9 at a mean-loss lr of 6.4e-5 (the summed-loss lr is that over the
-     * batch), head at 10x, a short warm-up and cosine decay; from 500 images on, 10% is kept aside to pick the
-     * best epoch.
+     * graft's default: a decision between a linear probe and the fine-tuned network, made on training images held
+     * out from both, never on the test set. A fifth of the training images (stratified) is kept aside; the head
+     * starts as the probe on the rest (lambda by cross-validation: "LP-FT"), so that before any step the network
+     * IS the probe and its validation figures are epoch 0's; fine-tuning then runs while the validation result
+     * improves (patience 3 epochs) and keeps its best epoch. When no epoch beats epoch 0, the result is the probe,
+     * refitted on all training images (the same model as --mode probe). Fine-tuning as measured here: BatchNorm
+     * keeps the source's statistics (batch statistics of 16 augmented photos are noise, and train and test behave
+     * alike), crops keep at least 35% of the photo, batch 16 (32 above 200 images), momentum 0.9, a mean-loss lr of
+     * 6.4e-5 with the head at 10x, warm-up and cosine decay over at most about 150 steps; the test set is evaluated
+     * once, at the end.
      */
     public static Recipe auto(Mode mode, int trainSize, long seed) {
         int batch = trainSize > 200 ? 32 : 16;
-        int kept = trainSize >= 500 ? (int) Math.round(trainSize * 0.9) : trainSize;
+        boolean selects = mode == Mode.FINETUNE;
+        int kept = selects ? (int) Math.round(trainSize * (1 - AUTO_VALIDATION)) : trainSize;
         int stepsPerEpoch = Math.max(1, (kept + batch - 1) / batch);
         int epochs = Math.max(5, Math.min(40, (int) Math.ceil(AUTO_STEPS / stepsPerEpoch)));
         boolean scratch = mode == Mode.SCRATCH;
         double meanLr = scratch ? 1e-2 : 6.4e-5;
         return new Recipe("auto", mode, epochs, batch, meanLr / batch, scratch ? 1 : 10, 1e-3, 0.9,
                 Reduction.SUM, Schedule.COSINE, Math.min(stepsPerEpoch, 10), mode != Mode.PROBE, AUTO_MIN_CROP_SCALE,
-                trainSize >= 500 ? 0.1 : 0, scratch ? HeadInit.XAVIER : HeadInit.PROBE, TORCH_BN_MOMENTUM, !scratch, seed);
+                selects ? AUTO_VALIDATION : 0, scratch ? HeadInit.XAVIER : HeadInit.PROBE, TORCH_BN_MOMENTUM, !scratch,
+                selects ? AUTO_PATIENCE : 0, !selects, seed);
     }
+
+    /** The share of training images auto holds out to decide between the probe and the fine-tuned network. */
+    static final double AUTO_VALIDATION = 0.2;
+
+    /** Epochs without a better validation result before auto stops fine-tuning. */
+    static final int AUTO_PATIENCE = 3;
 
     /** Optimizer steps the auto recipe aims for. */
     static final double AUTO_STEPS = 150;
@@ -180,6 +199,8 @@ public record Recipe(
         private HeadInit headInit;
         private Double bnMomentum;
         private boolean frozenBatchNorm;
+        private int patience;
+        private boolean testEachEpoch;
         private long seed;
 
         Builder(Recipe r) {
@@ -200,6 +221,8 @@ public record Recipe(
             headInit = r.headInit;
             bnMomentum = r.bnMomentum;
             frozenBatchNorm = r.frozenBatchNorm;
+            patience = r.patience;
+            testEachEpoch = r.testEachEpoch;
             seed = r.seed;
         }
 
@@ -288,6 +311,16 @@ public record Recipe(
             return this;
         }
 
+        public Builder patience(int v) {
+            patience = v;
+            return this;
+        }
+
+        public Builder testEachEpoch(boolean v) {
+            testEachEpoch = v;
+            return this;
+        }
+
         public Builder seed(long v) {
             seed = v;
             return this;
@@ -295,7 +328,8 @@ public record Recipe(
 
         public Recipe build() {
             return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                    warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, seed);
+                    warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, patience,
+                    testEachEpoch, seed);
         }
     }
 
@@ -308,13 +342,13 @@ public record Recipe(
     public String describe() {
         return String.format(Locale.ROOT,
                 "recipe %s: mode=%s epochs=%d batch=%d lr=%.3g (head x%.3g) loss=%s%s weight_decay=%.3g momentum=%.3g "
-                        + "schedule=%s%s augment=%s%s validation=%.2f head_init=%s bn_momentum=%s%s seed=%d",
+                        + "schedule=%s%s augment=%s%s validation=%.2f head_init=%s bn_momentum=%s%s%s seed=%d",
                 name, mode.label(), epochs, batchSize, lr, headLrMult, lossReduction.name().toLowerCase(Locale.ROOT),
                 lossReduction == Reduction.SUM ? String.format(Locale.ROOT, " (= mean-loss lr %.3g)", meanLossLr()) : "",
                 weightDecay, momentum, schedule.name().toLowerCase(Locale.ROOT),
                 warmupSteps > 0 ? " warmup=" + warmupSteps : "", augment,
                 augment && minCropScale != BOOK_MIN_CROP_SCALE ? String.format(Locale.ROOT, " (crops >= %.2f)", minCropScale) : "", validation,
                 headInit.name().toLowerCase(Locale.ROOT).replace('_', '-'), bnMomentum == null ? "source" : bnMomentum,
-                frozenBatchNorm ? " frozen_batchnorm" : "", seed);
+                frozenBatchNorm ? " frozen_batchnorm" : "", patience > 0 ? " patience=" + patience : "", seed);
     }
 }

@@ -44,11 +44,13 @@ public final class Trainer {
         public double seconds;
         public double waitSeconds;
         public final List<EpochMetrics> history = new ArrayList<>();
-        /** The best epoch on validation so far: its index (-1: none), accuracy, loss and weights. */
+        /** The best epoch on validation so far: its number (0: the weights before training; -1: none), accuracy, loss, weights. */
         public int bestEpoch = -1;
         public double bestValAcc = -1;
         public double bestValLoss = Double.POSITIVE_INFINITY;
         public StateDict best;
+        /** Set by a listener (early stopping): no further epoch starts. */
+        public boolean stopEarly;
 
         public EpochMetrics last() {
             return history.isEmpty() ? null : history.get(history.size() - 1);
@@ -72,7 +74,7 @@ public final class Trainer {
     /** Runs the epochs that are left. */
     public void fit() {
         listeners.forEach(l -> l.onStart(this));
-        while (state.epoch < epochs) {
+        while (state.epoch < epochs && !state.stopEarly) {
             for (Iterator<BatchSource.Batch> it = data.epoch(state.epoch, state.batch); it.hasNext(); ) {
                 long t0 = System.nanoTime();
                 BatchSource.Batch b = it.next();
@@ -149,6 +151,7 @@ public final class Trainer {
         state.bestEpoch = p.bestEpoch();
         state.bestValAcc = p.bestValAcc();
         state.bestValLoss = p.bestValLoss();
+        state.stopEarly = p.stopEarly();
         state.best = c.best();
     }
 

@@ -32,7 +32,7 @@ class BadDataTrainTest {
     }
 
     String[] args(String policy, Path out) {
-        return new String[] {"train", "--data", root.toString(), "--model", "resnet18",
+        return new String[] {"train", "--recipe", "book", "--data", root.toString(), "--model", "resnet18",
             "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(), "--epochs", "1", "--batch-size", "8",
             "--image-size", "32", "--on-bad-image", policy, "--out", out.toString()};
     }

@@ -40,7 +40,7 @@ class ResumeTest {
 
     /** Momentum and a cosine schedule, so the optimizer state and the step count must be restored too. */
     static List<String> args(Path out) {
-        return new ArrayList<>(List.of("train", "--data", Shared.hotdog().toString(), "--model", "resnet18",
+        return new ArrayList<>(List.of("train", "--recipe", "book", "--data", Shared.hotdog().toString(), "--model", "resnet18",
                 "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(),
                 "--epochs", "2", "--batch-size", "4", "--per-class", "6", "--test-per-class", "2", "--image-size", "64",
                 "--momentum", "0.9", "--schedule", "cosine", "--lr", "1e-5", "--checkpoint-every", "1", "--seed", "3",

@@ -33,7 +33,7 @@ class RunSafetyTest {
     Path tmp;
 
     List<String> trainArgs(Path data, Path out) {
-        return new ArrayList<>(List.of("train", "--data", data.toString(), "--model", "resnet18",
+        return new ArrayList<>(List.of("train", "--recipe", "book", "--data", data.toString(), "--model", "resnet18",
                 "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(), "--epochs", "2", "--batch-size", "2",
                 "--image-size", "32", "--workers", "1", "--out", out.toString()));
     }

@@ -16,7 +16,7 @@ final class TinyBundle {
     static synchronized Path get() throws IOException {
         if (dir == null) {
             Path d = Files.createTempDirectory("graft-bundle");
-            String res = TrainCommandTest.run("train", "--data", Shared.hotdog().toString(), "--model", "resnet18",
+            String res = TrainCommandTest.run("train", "--recipe", "book", "--data", Shared.hotdog().toString(), "--model", "resnet18",
                     "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(),
                     "--epochs", "1", "--batch-size", "8", "--per-class", "8", "--test-per-class", "4", "--image-size", "64",
                     "--lr", "1e-5", "--out", d.toString());

@@ -40,7 +40,7 @@ class TrainCommandTest {
 
     @Test
     void trainWritesModelLabelsConfigAndMetrics() throws Exception {
-        String res = run("train", "--data", Shared.hotdog().toString(), "--model", "resnet18",
+        String res = run("train", "--recipe", "book", "--data", Shared.hotdog().toString(), "--model", "resnet18",
                 "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(),
                 "--epochs", "2", "--batch-size", "8", "--per-class", "8", "--test-per-class", "4", "--image-size", "96",
                 "--out", out.toString());
@@ -103,7 +103,7 @@ class TrainCommandTest {
         String[] modes = {"frozen", "finetune"};
         for (int i = 0; i < 2; i++) {
             Path o = out.resolve("run-" + modes[i]);
-            String res = run("train", "--data", data.toString(), "--model", "mobilenet_v1_0.75",
+            String res = run("train", "--recipe", "book", "--data", data.toString(), "--model", "mobilenet_v1_0.75",
                     "--weights", Shared.path("models/keras-mobilenet_v1_0.75_224").toString(), "--mode", modes[i],
                     "--epochs", "2", "--batch-size", "4", "--lr", "1e-3", "--image-size", "128", "--out", o.toString());
             assertTrue(res.startsWith("0\n"), res);
@@ -117,7 +117,7 @@ class TrainCommandTest {
     @Test
     void aRecipeKnobAloneMarksTheRecipeCustomAndTheModelIsNamedByItsWeights() throws Exception {
         Path o = out.resolve("run");
-        String res = run("train", "--data", Shared.hotdog().toString(), "--model", "mobilenet_v1",
+        String res = run("train", "--recipe", "book", "--data", Shared.hotdog().toString(), "--model", "mobilenet_v1",
                 "--weights", Shared.path("models/keras-mobilenet_v1_0.75_224/model.json").toString(), "--head-init", "source-class",
                 "--epochs", "1", "--batch-size", "8", "--per-class", "4", "--test-per-class", "2", "--image-size", "64",
                 "--out", o.toString());

@@ -66,7 +66,7 @@ public final class Fixtures {
         Transforms.ImageTransform t = r.augment()
                 ? Transforms.randomResizedCrop(pre, r.minCropScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, true) : Transforms.bookTest(pre);
         List<TrainingListener> listeners = new ArrayList<>(List.of(new DivergenceGuard(null),
-                new EpochEvaluation(data, pre, opts, bad, null, null), new KeepBestEpoch(opts.log())));
+                new EpochEvaluation(data, pre, opts, bad, null, null, r.testEachEpoch()), new KeepBestEpoch(opts.log())));
         listeners.addAll(extra);
         try (BatchSource source = BatchSource.images(data.train(), t, pre, r.batchSize(), r.seed(), opts, bad)) {
             Trainer trainer = new Trainer(net, ParamGroups.bodyAndHead(net, r.lr(), r.lr() * r.headLrMult()),
