@@ -14,7 +14,7 @@ for s in "${sets[@]}"; do
   out=runs/auto_vs_probe/$data-$n
   extra=()
   [ "$n" = full ] || extra=(--per-class "$n")
-  ./graft compare --data "$shared/data/$data" --model mobilenet_v1_0.75 --weights "$weights" --recipe auto \
+  ${GRAFT:-./graft} compare --data "$shared/data/$data" --model mobilenet_v1_0.75 --weights "$weights" --recipe auto \
       --modes finetune,probe --seeds 1,2,3 --out "$out" --overwrite "${extra[@]}" > "$out.log" 2>&1 || { echo "failed: $s (see $out.log)"; exit 1; }
   /usr/bin/python3 - "$out/compare.json" "$s" <<'PY'
 import json, sys

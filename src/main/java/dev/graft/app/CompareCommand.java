@@ -55,7 +55,11 @@ final class CompareCommand implements Callable<Integer> {
 
     /** One run's outcome. */
     record Run(String mode, long seed, double trainLoss, double trainAcc, double testAcc, double examplesPerSec, double seconds,
-               List<EpochMetrics> history) {
+               List<EpochMetrics> history, String selection) {
+        /** Which model an auto run kept, or null. */
+        String kept() {
+            return selection == null ? null : selection.startsWith("kept the probe") ? "probe" : "fine-tuned";
+        }
     }
 
     @Override
@@ -85,7 +89,7 @@ final class CompareCommand implements Callable<Integer> {
                 EpochMetrics last = r.history().get(r.history().size() - 1);
                 double rate = r.history().stream().mapToDouble(EpochMetrics::examplesPerSec).average().orElse(Double.NaN);
                 byMode.computeIfAbsent(mode, k -> new ArrayList<>()).add(new Run(mode, seed, last.trainLoss(), last.trainAcc(),
-                        r.testAcc(), rate, r.seconds(), r.history()));
+                        r.testAcc(), rate, r.seconds(), r.history(), r.selection()));
             }
         }
         List<String[]> rows = new ArrayList<>();
@@ -109,22 +113,51 @@ final class CompareCommand implements Callable<Integer> {
             ArrayNode per = n.putArray("seeds");
             for (Run r : runs) {
                 per.addObject().put("seed", r.seed()).put("test_acc", r.testAcc()).put("train_loss", r.trainLoss())
-                        .put("train_acc", r.trainAcc()).put("examples_per_sec", r.examplesPerSec()).put("wall_seconds", r.seconds());
+                        .put("train_acc", r.trainAcc()).put("examples_per_sec", r.examplesPerSec()).put("wall_seconds", r.seconds())
+                        .put("kept", r.kept());
             }
             rows.add(new String[] {e.getKey(), pm(runs.stream().mapToDouble(Run::trainLoss).toArray(), 3),
                     pm(runs.stream().mapToDouble(Run::trainAcc).toArray(), 3), pm(acc, 3),
                     String.format(Locale.ROOT, "%.1f", mean(runs.stream().mapToDouble(Run::examplesPerSec).toArray())),
                     Console.human(mean(runs.stream().mapToDouble(Run::seconds).toArray()))});
         }
+        List<String> notes = spreadNotes(byMode);
+        root.set("notes", Json.tree(notes));
         Json.write(out.resolve("compare.json"), root);
         String table = Table.render(new String[] {"mode", "train loss", "train acc", "test acc", "examples/sec", "time/run"}, rows);
         Map<String, List<List<EpochMetrics>>> histories = new LinkedHashMap<>();
         byMode.forEach((k, v) -> histories.put(k, v.stream().map(Run::history).toList()));
         Files.writeString(out.resolve("compare.html"), CompareReport.render(data.data + " (" + data.model + ", recipe " + recipe.recipe + ")",
-                table, histories), StandardCharsets.UTF_8);
+                table, notes, histories), StandardCharsets.UTF_8);
         System.out.println("\n" + table);
+        notes.forEach(System.out::println);
         System.out.println("seeds " + seeds + "; mean +- std over seeds; compare.json and compare.html written to " + out);
         return 0;
+    }
+
+    /**
+     * Honesty about variance: for each pair of modes whose mean test accuracies differ by less than the larger of
+     * their seed-to-seed standard deviations, a sentence saying these seeds do not separate them.
+     */
+    static List<String> spreadNotes(Map<String, List<Run>> byMode) {
+        List<String> notes = new ArrayList<>();
+        List<String> modes = new ArrayList<>(byMode.keySet());
+        for (int i = 0; i < modes.size(); i++) {
+            for (int j = i + 1; j < modes.size(); j++) {
+                double[] a = byMode.get(modes.get(i)).stream().mapToDouble(Run::testAcc).toArray();
+                double[] b = byMode.get(modes.get(j)).stream().mapToDouble(Run::testAcc).toArray();
+                if (a.length < 2 || b.length < 2) {
+                    continue;
+                }
+                double diff = Math.abs(mean(a) - mean(b));
+                double spread = Math.max(std(a), std(b));
+                if (diff < spread) {
+                    notes.add(String.format(Locale.ROOT, "%s and %s differ by %.4f in mean test accuracy, less than the "
+                            + "seed-to-seed spread (%.4f): these seeds do not tell them apart", modes.get(i), modes.get(j), diff, spread));
+                }
+            }
+        }
+        return notes;
     }
 
     static double mean(double[] v) {

@@ -12,6 +12,12 @@ public final class Architectures {
 
     static {
         register(ResNet.variants());
+        register(MobileNetV2.variants());
+        register(MobileNetV3.variants());
+        register(EfficientNet.variants());
+        register(ConvNeXt.variants());
+        register(RegNet.variants());
+        register(VisionTransformer.variants());
         register(KerasModel.variants());
     }
 

@@ -70,7 +70,7 @@ public final class Network extends Module {
     /** The new output layer on feature vectors: the source's dropout in training, then the linear map. */
     public NDArray head(NDArray features, boolean training) {
         NDArray x = features;
-        if (training && body.dropout() > 0) {
+        if (compute.stochastic(training) && body.dropout() > 0) {
             x = JniUtils.dropout((PtNDArray) features, body.dropout(), true);
         }
         NDArray logits = head.apply(x, training);

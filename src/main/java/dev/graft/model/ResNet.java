@@ -33,7 +33,7 @@ public final class ResNet extends TorchvisionModel {
     }
 
     static List<Architecture> variants() {
-        String bsd = "BSD-3-Clause (torchvision), trained on ImageNet-1k";
+        String bsd = LICENSE;
         return List.of(
                 new ResNet("resnet18", "resnet18-f37072fd.pth", new int[] {2, 2, 2, 2}, false, new ModelCard(11_689_512, 1.81, 224, 69.758, bsd)),
                 new ResNet("resnet34", "resnet34-b627a593.pth", new int[] {3, 4, 6, 3}, false, new ModelCard(21_797_672, 3.66, 224, 73.314, bsd)),

@@ -20,6 +20,8 @@ import java.util.function.Consumer;
  * entry is download.pytorch.org's file whose name carries the first 8 hex digits of its SHA-256.
  */
 public abstract class TorchvisionModel implements Architecture {
+    /** torchvision's code is BSD-3-Clause; its ImageNet weights come with no licence of their own (ImageNet's terms apply). */
+    static final String LICENSE = "BSD-3-Clause (torchvision); weights trained on ImageNet-1k, ImageNet's non-commercial terms";
     private final String name;
     private final WeightsSpec weights;
     private final String headName;

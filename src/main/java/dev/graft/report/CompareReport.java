@@ -11,7 +11,7 @@ public final class CompareReport {
     private CompareReport() {
     }
 
-    public static String render(String title, String table, Map<String, List<List<EpochMetrics>>> histories) {
+    public static String render(String title, String table, List<String> notes, Map<String, List<List<EpochMetrics>>> histories) {
         Map<String, double[]> test = new LinkedHashMap<>();
         Map<String, double[]> loss = new LinkedHashMap<>();
         histories.forEach((mode, runs) -> {
@@ -23,7 +23,9 @@ public final class CompareReport {
                 + "<h2>Test accuracy by epoch</h2><div class=\"charts\"><img alt=\"test accuracy per mode\" src=\""
                 + Charts.lineChart("Test accuracy (mean over seeds)", "accuracy", test) + "\"><img alt=\"train loss per mode\" src=\""
                 + Charts.lineChart("Train loss (mean over seeds)", "mean loss per example", loss) + "\"></div>"
-                + "<h2>Summary</h2><pre>" + Html.esc(table) + "</pre></body></html>\n";
+                + "<h2>Summary</h2><pre>" + Html.esc(table) + "</pre>"
+                + notes.stream().map(n -> "<p class=\"warn\">" + Html.esc(n) + "</p>").reduce("", String::concat)
+                + "</body></html>\n";
     }
 
     static double[] meanPerEpoch(List<List<EpochMetrics>> runs, boolean testAcc) {

@@ -32,7 +32,9 @@ final class Html {
             .gallery{display:flex;flex-wrap:wrap;gap:10px} .card{width:170px;font-size:.8em;border:1px solid #ddd;border-radius:4px;padding:4px}
             .card img{width:160px;height:160px;object-fit:cover;display:block;margin:auto}
             .charts{display:flex;flex-wrap:wrap;gap:12px} .charts img{max-width:100%} pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}
-            .big{font-size:1.4em;font-weight:600}
+            .big{font-size:1.4em;font-weight:600} .decision{background:#eef5fb;border:1px solid #9cc3e5;padding:.5em .8em;border-radius:4px}
+            .cm.many td{min-width:2.2em;padding:.2em .3em;font-size:.9em} th.rot{height:8em;vertical-align:bottom;padding:.2em}
+            th.rot span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;display:inline-block}
             </style>
             """;
 }

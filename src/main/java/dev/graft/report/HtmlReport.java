@@ -42,11 +42,16 @@ public final class HtmlReport {
         h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(Html.esc(title)).append("</title>")
                 .append(Html.STYLE).append("</head><body>");
         h.append("<h1>").append(Html.esc(title)).append("</h1>");
-        h.append(String.format(Locale.ROOT, "<p class=\"big\">test accuracy %s</p>", fmt(r.testAcc())));
+        h.append(String.format(Locale.ROOT, "<p class=\"big\">test accuracy %s%s</p>", fmt(r.testAcc()),
+                r.testEval() != null && r.classes().size() >= 5 ? " &middot; top-5 " + fmt(r.testEval().topK(5)) : ""));
+        if (r.selection() != null) {
+            h.append("<p class=\"decision\"><b>Model kept:</b> ").append(Html.esc(r.selection())).append("</p>");
+        }
         h.append("<p>").append(r.classes().size()).append(" classes, ").append(r.data().train().size()).append(" training images")
                 .append(r.data().validation() != null ? ", " + r.data().validation().size() + " validation" : "")
                 .append(", ").append(r.data().test() == null ? 0 : r.data().test().size()).append(" test images; ")
-                .append(r.history().size()).append(" epoch(s) in ").append(Html.esc(seconds(r.seconds()))).append(".</p>");
+                .append(r.history().stream().filter(e -> e.epoch() > 0).count()).append(" epoch(s) in ")
+                .append(Html.esc(seconds(r.seconds()))).append(stages(r.stages())).append(".</p>");
         for (String w : r.warnings()) {
             h.append("<p class=\"warn\">").append(Html.esc(w)).append("</p>");
         }
@@ -56,6 +61,8 @@ public final class HtmlReport {
         h.append("<h2>Curves</h2><div class=\"charts\">").append(curves(r.history())).append("</div>");
         if (r.testEval() != null) {
             h.append("<h2>Confusion matrix (test)</h2>").append(confusion(r.testEval(), r.classes()));
+            h.append("<h2>Per class (test)</h2>").append(perClass(r.testEval(), r.classes()));
+            h.append("<h2>Most confused (test)</h2>").append(mostConfused(r.testEval(), r.classes()));
             h.append("<h2>Misclassified test images</h2>").append(gallery(r.testEval(), r.data().test(), r.classes(), r.preprocessing()));
         }
         h.append("<h2>Images per class</h2>").append(counts(r));
@@ -92,9 +99,10 @@ public final class HtmlReport {
 
     static String confusion(Evaluation e, List<String> classes) {
         int[][] m = e.confusion(classes.size());
-        StringBuilder h = new StringBuilder("<table class=\"cm\"><tr><th class=l>true \\ predicted</th>");
+        boolean many = classes.size() > 6;
+        StringBuilder h = new StringBuilder("<table class=\"cm" + (many ? " many" : "") + "\"><tr><th class=l>true \\ predicted</th>");
         for (String c : classes) {
-            h.append("<th>").append(Html.esc(c)).append("</th>");
+            h.append(many ? "<th class=\"rot\" title=\"" + Html.esc(c) + "\"><span>" + Html.esc(c) + "</span></th>" : "<th>" + Html.esc(c) + "</th>");
         }
         h.append("<th>recall</th></tr>");
         for (int i = 0; i < classes.size(); i++) {
@@ -107,6 +115,44 @@ public final class HtmlReport {
             h.append("<td>").append(row == 0 ? "-" : fmt((double) m[i][i] / row)).append("</td></tr>");
         }
         return h.append("</table>").toString();
+    }
+
+    /** Precision, recall, F1 and support per class, with macro and weighted averages (scikit-learn's report). */
+    static String perClass(Evaluation e, List<String> classes) {
+        Evaluation.ClassReport rep = e.classReport(classes.size());
+        StringBuilder h = new StringBuilder("<table><tr><th class=l>class</th><th>precision</th><th>recall</th><th>F1</th><th>images</th></tr>");
+        for (Evaluation.ClassFigures f : rep.classes()) {
+            h.append(row(classes.get(f.index()), f));
+        }
+        h.append(row("macro average", rep.macro())).append(row("weighted average", rep.weighted()));
+        return h.append("</table>").toString();
+    }
+
+    private static String row(String name, Evaluation.ClassFigures f) {
+        return "<tr><td class=l>" + Html.esc(name) + "</td><td>" + fmt(f.precision()) + "</td><td>" + fmt(f.recall()) + "</td><td>"
+                + fmt(f.f1()) + "</td><td>" + f.support() + "</td></tr>";
+    }
+
+    static String mostConfused(Evaluation e, List<String> classes) {
+        List<Evaluation.Confusion> pairs = e.mostConfused(classes.size(), 10);
+        if (pairs.isEmpty()) {
+            return "<p>None: no test image was taken for another class.</p>";
+        }
+        StringBuilder h = new StringBuilder("<table><tr><th class=l>true class</th><th class=l>taken for</th><th>images</th></tr>");
+        for (Evaluation.Confusion c : pairs) {
+            h.append("<tr><td class=l>").append(Html.esc(classes.get(c.actual()))).append("</td><td class=l>")
+                    .append(Html.esc(classes.get(c.predicted()))).append("</td><td>").append(c.count()).append("</td></tr>");
+        }
+        return h.append("</table>").toString();
+    }
+
+    static String stages(java.util.Map<String, Double> stages) {
+        if (stages.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(" (");
+        stages.forEach((k, v) -> sb.append(sb.length() > 2 ? ", " : "").append(Html.esc(k)).append(" ").append(Html.esc(seconds(v))));
+        return sb.append(")").toString();
     }
 
     static String gallery(Evaluation e, ImageFolder test, List<String> classes, Preprocessing pre) {

@@ -2,13 +2,16 @@ package dev.graft.report;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.data.ImageFolder;
 import dev.graft.train.EpochMetrics;
+import dev.graft.train.Evaluation;
 import dev.graft.train.FineTuning;
 import dev.graft.train.RunConfig;
 import dev.graft.util.Json;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /** metrics.json: one entry per epoch with the book's numbers, plus the run's totals. */
@@ -37,6 +40,12 @@ public final class MetricsJson {
             num(e, "lr", m.lr());
         }
         num(root, "test_acc", r.testAcc());
+        if (r.testEval() != null) {
+            root.set("test", evaluation(r.testEval(), r.classes(), r.data().test()));
+        }
+        root.put("selection", r.selection());
+        ObjectNode stages = root.putObject("stage_seconds");
+        r.stages().forEach((k, v) -> num(stages, k, v));
         num(root, "seconds", r.seconds());
         root.put("zero_shot", r.zeroShot());
         root.put("head_init", r.headInit());
@@ -47,6 +56,44 @@ public final class MetricsJson {
         }
         root.set("recipe", Json.tree(cfg.recipe()));
         return root;
+    }
+
+    /** Test figures: accuracy (top-5 from 5 classes on), loss, per class, averages, confusions, worst images. */
+    static ObjectNode evaluation(Evaluation e, List<String> classes, ImageFolder folder) {
+        ObjectNode t = Json.object();
+        num(t, "accuracy", e.accuracy());
+        if (classes.size() >= 5) {
+            num(t, "top5_accuracy", e.topK(5));
+        }
+        num(t, "loss", e.loss());
+        t.put("images", e.size());
+        Evaluation.ClassReport rep = e.classReport(classes.size());
+        ArrayNode per = t.putArray("per_class");
+        for (Evaluation.ClassFigures f : rep.classes()) {
+            figures(per.addObject().put("class", classes.get(f.index())), f);
+        }
+        figures(t.putObject("macro_avg"), rep.macro());
+        figures(t.putObject("weighted_avg"), rep.weighted());
+        ArrayNode conf = t.putArray("most_confused");
+        for (Evaluation.Confusion c : e.mostConfused(classes.size(), 10)) {
+            conf.addObject().put("actual", classes.get(c.actual())).put("predicted", classes.get(c.predicted())).put("count", c.count());
+        }
+        ArrayNode worst = t.putArray("top_losses");
+        for (int i : e.topLosses(10)) {
+            ObjectNode w = worst.addObject().put("file", folder == null ? String.valueOf(e.samples()[i])
+                    : folder.samples().get(e.samples()[i]).path().toString());
+            w.put("actual", classes.get(e.labels()[i])).put("predicted", classes.get(e.predictions()[i]));
+            num(w, "probability", e.probabilities()[i][e.predictions()[i]]);
+            num(w, "loss", e.lossOf(i));
+        }
+        return t;
+    }
+
+    static void figures(ObjectNode n, Evaluation.ClassFigures f) {
+        num(n, "precision", f.precision());
+        num(n, "recall", f.recall());
+        num(n, "f1", f.f1());
+        n.put("support", f.support());
     }
 
     public static void write(Path file, FineTuning.Result r, RunConfig cfg) throws IOException {

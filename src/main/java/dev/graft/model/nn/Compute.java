@@ -17,6 +17,7 @@ public final class Compute {
     private volatile boolean channelsLast = true;
     private volatile Precision precision = Precision.FP32;
     private volatile boolean batchNormStatisticsFrozen;
+    private volatile boolean stochastic = true;
     /** BatchNorms that read only one convolution's output (nothing else reads it): foldable into it. */
     private final Map<BatchNorm2d, Conv2d> foldable = new IdentityHashMap<>();
     private final List<Object> weighted = new ArrayList<>();
@@ -55,6 +56,18 @@ public final class Compute {
         batchNormStatisticsFrozen = frozen;
     }
 
+    /**
+     * Whether training forwards drop (dropout, stochastic depth) as the source model does; off, a training forward
+     * is deterministic (parity tests compare batch-statistics forwards with torchvision's this way).
+     */
+    public void setStochastic(boolean on) {
+        stochastic = on;
+    }
+
+    public boolean stochastic(boolean training) {
+        return training && stochastic;
+    }
+
     boolean batchNormTraining(boolean training) {
         return training && !batchNormStatisticsFrozen;
     }
@@ -66,6 +79,14 @@ public final class Compute {
     /** Declares that {@code bn} reads only {@code conv}'s output, so inference can fold it into the convolution. */
     public void pairForFolding(Conv2d conv, BatchNorm2d bn) {
         foldable.put(bn, conv);
+    }
+
+    /**
+     * An operand of a matrix product or convolution in the compute type: under bfloat16 a float32 activation (a
+     * softmax's output, a product with a float32 parameter) is cast, as autocast casts the inputs of those ops.
+     */
+    public NDArray operand(NDArray x) {
+        return precision == Precision.BF16 && x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT32 ? Ops.BFLOAT16.apply(x) : x;
     }
 
     /** The network input in the compute layout and type. */
@@ -112,6 +133,8 @@ public final class Compute {
                 wb = new NDArray[] {conv.weight().duplicate(), conv.bias() == null ? null : conv.bias().duplicate()};
             } else if (layer instanceof Linear lin) {
                 wb = new NDArray[] {lin.weight().duplicate(), lin.bias() == null ? null : lin.bias().duplicate()};
+            } else if (layer instanceof MultiheadAttention mha) {
+                wb = new NDArray[] {mha.inProjWeight().getArray().duplicate(), mha.inProjBias().getArray().duplicate()};
             } else {
                 continue;
             }

@@ -30,7 +30,7 @@ public final class Conv2d extends Module {
     @Override
     public NDArray apply(NDArray x, boolean training) {
         try (Compute.Weights w = compute.weights(this, weight(), bias(), training)) {
-            return JniUtils.convolution((PtNDArray) x, (PtNDArray) w.weight(), (PtNDArray) w.bias(), stride, padding, dilation, groups);
+            return JniUtils.convolution((PtNDArray) compute.operand(x), (PtNDArray) w.weight(), (PtNDArray) w.bias(), stride, padding, dilation, groups);
         }
     }
 

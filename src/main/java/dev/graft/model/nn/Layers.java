@@ -62,6 +62,10 @@ public final class Layers {
         return new Linear(this, in, out, bias);
     }
 
+    public MultiheadAttention attention(int dim, int heads) {
+        return new MultiheadAttention(this, dim, heads);
+    }
+
     public LayerNorm layerNorm(int channels, double eps) {
         return new LayerNorm(this, channels, eps);
     }

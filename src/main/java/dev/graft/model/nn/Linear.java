@@ -22,7 +22,7 @@ public final class Linear extends Module {
     @Override
     public NDArray apply(NDArray x, boolean training) {
         try (Compute.Weights w = compute.weights(this, weight(), bias(), training)) {
-            return JniUtils.linear((PtNDArray) x, (PtNDArray) w.weight(), (PtNDArray) w.bias());
+            return JniUtils.linear((PtNDArray) compute.operand(x), (PtNDArray) w.weight(), (PtNDArray) w.bias());
         }
     }
 

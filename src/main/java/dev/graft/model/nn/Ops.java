@@ -46,6 +46,11 @@ public enum Ops {
         return module.forward(new ParameterStore(x.getManager(), false), new NDList(x), true).singletonOrThrow();
     }
 
+    /** A float32 {@code a} in {@code ref}'s compute type (bfloat16 under that precision), for elementwise products. */
+    public static NDArray like(NDArray a, NDArray ref) {
+        return ref.getDataType() == DataType.FLOAT32 ? a.duplicate() : BFLOAT16.apply(a);
+    }
+
     /** x in float32 (DJL reports libtorch's bfloat16 as an unknown type, so anything not float32 is cast). */
     public static NDArray toFloat32(NDArray x) {
         return x.getDataType() == DataType.FLOAT32 ? x : FLOAT32.apply(x);
