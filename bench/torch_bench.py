@@ -40,10 +40,10 @@ def mobilenet_v1(alpha=0.75, num_classes=2):
 
 
 def model_for(name):
-    if name.startswith("mobilenet"):
+    if name.startswith("mobilenet_v1"):
         alpha = float(name.rsplit("_", 1)[1]) if name.count("_") >= 2 else 0.75
         return mobilenet_v1(alpha)
-    return getattr(torchvision.models, name)(num_classes=2)
+    return torchvision.models.get_model(name, num_classes=2)
 
 
 def peak_rss_mb():
@@ -54,6 +54,10 @@ def fold_batchnorm(model):
     """Folds each BatchNorm into the convolution before it (eval only), as graft's predict and serve do."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
     model.eval()
+    if not isinstance(model, nn.Sequential) and not type(model).__name__ == "ResNet":
+        # torchvision's other models: torch.fx finds every conv -> batchnorm pair
+        from torch.fx.experimental.optimization import fuse
+        return fuse(model)
     if isinstance(model, nn.Sequential):
         layers, i = list(model), 0
         out = []
@@ -89,15 +93,18 @@ def bench_compute(args, train):
     loss_fn = nn.CrossEntropyLoss(reduction="none")
     model.train(train)
     rates = []
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.autocast)
     for it in range(args.warmup + args.iterations):
         t0 = time.perf_counter()
         xb = x.contiguous(memory_format=torch.channels_last) if args.channels_last else x
         if train:
             opt.zero_grad()
-            loss_fn(model(xb), y).sum().backward()
+            with autocast:
+                loss = loss_fn(model(xb), y).sum()
+            loss.backward()
             opt.step()
         else:
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast:
                 model(xb)
         dt = time.perf_counter() - t0
         if it >= args.warmup:
@@ -177,6 +184,7 @@ def main():
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--fold-batchnorm", action="store_true", help="infer: fold BatchNorm into the convolutions first")
+    p.add_argument("--autocast", action="store_true", help="train/infer under torch.autocast(cpu, bfloat16)")
     p.add_argument("--data", default="../shared/data/hotdog")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -191,6 +199,7 @@ def main():
     else:
         rates = bench_matmul(args)
     out = {"impl": "pytorch", "torch": torch.__version__, "model": args.model, "mode": args.mode, "batch": args.batch_size,
+           "precision": "bf16-autocast" if args.autocast else "fp32",
            "threads": args.threads, "median": statistics.median(rates), "min": min(rates), "max": max(rates),
            "peak_rss_mb": round(peak_rss_mb()), "unit": "GFLOP/s" if args.mode == "matmul" else "images/s"}
     out.update(extra)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Checks a `graft export` folder with PyTorch: torchvision's ResNet accepts the state_dict with strict=True and
-computes the same logits as graft on the same input.
+"""Checks a `graft export` folder with PyTorch: torchvision's model of that architecture accepts the state_dict
+with strict=True and computes the same logits as graft on the same input.
 
     /usr/bin/python3 tools/check_export.py EXPORT_DIR
 
@@ -36,7 +36,7 @@ def main(folder):
     state, meta = load_safetensors(f"{folder}/model.safetensors")
     labels = json.load(open(f"{folder}/labels.json"))
     arch = meta.get("graft_architecture", "resnet18")
-    model = getattr(torchvision.models, arch)(num_classes=len(labels))
+    model = torchvision.models.get_model(arch, num_classes=len(labels))
     result = model.load_state_dict(state, strict=True)
     model.eval()
     x = torch.from_numpy(np.load(f"{folder}/example_input.npy"))

@@ -20,8 +20,8 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 
 /**
- * Exports a trained model for Python: a safetensors state_dict with the source framework's names (torchvision's
- * for ResNets, so {@code resnet18(num_classes=N).load_state_dict(..., strict=True)} accepts it), labels.json, and
+ * Exports a trained model for Python: a safetensors state_dict with torchvision's names (so
+ * {@code get_model(name, num_classes=N).load_state_dict(..., strict=True)} accepts it), labels.json, and
  * a reference input with graft's logits on it so the other side can check it computes the same.
  */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
@@ -45,6 +45,10 @@ final class ExportCommand implements Callable<Integer> {
         try (NDManager m = Torch.newManager()) {
             Bundle.Loaded b = Torch.noGrad(() -> Bundle.load(model, m));
             Network net = b.net();
+            if (!(dev.graft.model.Architectures.get(net.architecture()) instanceof dev.graft.model.TorchvisionModel)) {
+                throw new IllegalArgumentException(model + " is a " + net.architecture() + " model imported from Keras; export "
+                        + "writes torchvision state_dicts, which only torchvision architectures have (graft models lists them)");
+            }
             StateDict sd = torchStateDict(net);
             sd.metadata().put("format", "pt");
             sd.metadata().put("graft_architecture", net.architecture());
@@ -66,9 +70,8 @@ final class ExportCommand implements Callable<Integer> {
             Npy.write(TensorData.ofFloats(x, 2, 3, size, size), out.resolve("example_input.npy"));
             Npy.write(TensorData.ofFloats(logits, 2, net.numClasses()), out.resolve("example_logits.npy"));
             System.out.println("exported " + net.architecture() + " (" + sd.size() + " tensors, " + net.numClasses() + " classes) to "
-                    + out + (net.architecture().startsWith("resnet")
-                    ? "\nload it with: torchvision.models." + net.architecture() + "(num_classes=" + net.numClasses()
-                    + ").load_state_dict(safetensors.torch.load_file('model.safetensors'), strict=True)" : ""));
+                    + out + "\nload it with: torchvision.models.get_model(\"" + net.architecture() + "\", num_classes=" + net.numClasses()
+                    + ").load_state_dict(safetensors.torch.load_file('model.safetensors'), strict=True)");
         }
         return 0;
     }

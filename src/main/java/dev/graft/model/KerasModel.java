@@ -76,6 +76,23 @@ public final class KerasModel implements Architecture {
         return "head";
     }
 
+    /**
+     * Keras Applications' MobileNet v1 at 224: parameters by width (with its 1000-class classifier); multiply-adds
+     * and top-1 from TensorFlow's MobileNet v1 table (the weights Keras converted).
+     */
+    @Override
+    public ModelCard card() {
+        return switch (name) {
+            case "mobilenet_v1_0.25" -> new ModelCard(475_544, 0.041, 224, 49.8, LICENSE);
+            case "mobilenet_v1_0.50" -> new ModelCard(1_342_536, 0.150, 224, 63.3, LICENSE);
+            case "mobilenet_v1_0.75" -> new ModelCard(2_601_976, 0.317, 224, 68.4, LICENSE);
+            case "mobilenet_v1_1.0" -> new ModelCard(4_253_864, 0.569, 224, 70.9, LICENSE);
+            default -> null;
+        };
+    }
+
+    static final String LICENSE = "Apache-2.0 (Keras Applications / TensorFlow.js models)";
+
     @Override
     public String sourceClassifierPrefix() {
         return graph().classifier() + "/";

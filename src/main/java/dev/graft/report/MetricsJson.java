@@ -44,6 +44,12 @@ public final class MetricsJson {
             root.set("test", evaluation(r.testEval(), r.classes(), r.data().test()));
         }
         root.put("selection", r.selection());
+        ArrayNode milestones = root.putArray("milestones");
+        for (FineTuning.Milestone m : r.milestones()) {
+            ObjectNode n = milestones.addObject().put("what", m.what());
+            num(n, "seconds", m.seconds());
+            num(n, "test_acc", m.testAcc());
+        }
         ObjectNode stages = root.putObject("stage_seconds");
         r.stages().forEach((k, v) -> num(stages, k, v));
         num(root, "seconds", r.seconds());

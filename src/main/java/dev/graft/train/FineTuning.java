@@ -33,11 +33,13 @@ public final class FineTuning {
     /**
      * Everything a finished run produced: the network, where it came from, the data, per-epoch metrics, the test
      * predictions, skipped images, how the head started, the source's zero-shot accuracy, the total and per-stage
-     * seconds, which model the run kept and why ({@code selection}, null when there was no choice), and warnings.
+     * seconds, which model the run kept and why ({@code selection}, null when there was no choice), the models it had
+     * ready along the way (time to accuracy), and warnings.
      */
     public record Result(Network net, Backbone backbone, DataSplits data, Preprocessing preprocessing,
                          List<EpochMetrics> history, Evaluation testEval, BadImages badImages, String headInit,
-                         String zeroShot, double seconds, Map<String, Double> stages, String selection, List<String> warnings) {
+                         String zeroShot, double seconds, Map<String, Double> stages, String selection, List<Milestone> milestones,
+                         List<String> warnings) {
         public List<String> classes() {
             return data.classes();
         }
@@ -49,6 +51,7 @@ public final class FineTuning {
 
     public static Result run(RunConfig cfg, RunContext ctx) {
         Stages stages = new Stages();
+        List<Milestone> milestones = new ArrayList<>();
         Recipe recipe = cfg.recipe();
         TrainOptions opts = ctx.opts();
         Consumer<String> log = opts.log();
@@ -71,25 +74,36 @@ public final class FineTuning {
         Network net = source.newNetwork(classes.size(), new Layers(ctx.manager(),
                 recipe.bnMomentum() == null ? null : recipe.bnMomentum().floatValue()));
         net.compute().setPrecision(cfg.precision());
+        BadImages bad = new BadImages(log);
+        // the untouched source's features, computed once for every stage that does not train the body: the probe
+        // that starts the default recipe's head, its validation and test figures, and the zero-shot accuracy
+        FeatureSet probeTrain = null;
+        FeatureSet probeVal = null;
+        FeatureSet probeTest = null;
+        Probe.Head probe = null;
         String zeroShot = null;
         if (scratch) {
             source.initScratch(net, recipe.seed());
         } else {
             source.copyBody(net);
-            zeroShot = ZeroShot.measure(net, source, data, pre, opts); // the untouched source, before anything trains
+            if (recipe.headInit() == Recipe.HeadInit.PROBE && recipe.mode() != Recipe.Mode.PROBE) {
+                probeTrain = FeatureSet.compute(net, data.train(), pre, opts, bad);
+                probeVal = data.validation() == null ? null : FeatureSet.compute(net, data.validation(), pre, opts, bad);
+                probeTest = FeatureSet.compute(net, data.test(), pre, opts, bad);
+            }
+            FeatureSet test = probeTest;
+            zeroShot = ZeroShot.measure(source, data, () -> test != null ? test : FeatureSet.compute(net, data.test(), pre, opts, bad));
         }
         stages.lap("data and source model");
 
         // 3. ... and gets a new output layer with one output per target class
-        BadImages bad = new BadImages(log);
-        // a probe head (LP-FT): the untouched body's features of the training and validation images, the probe on them
-        FeatureSet probeTrain = null;
-        FeatureSet probeVal = null;
-        Probe.Head probe = null;
-        if (!scratch && recipe.headInit() == Recipe.HeadInit.PROBE && recipe.mode() != Recipe.Mode.PROBE) {
-            probeTrain = FeatureSet.compute(net, data.train(), pre, opts, bad);
-            probeVal = data.validation() == null ? null : FeatureSet.compute(net, data.validation(), pre, opts, bad);
+        if (probeTrain != null) {
             probe = Probe.fit(probeTrain, classes.size(), recipe.seed());
+            double acc = new LinearProbe(classes.size(), net.featureDim()).accuracy(probe.fit(), probeTest);
+            stages.lap("probe");
+            log.accept(String.format(Locale.ROOT, "the probe is ready after %.1f s: test accuracy %.4f (not used for any choice)%s",
+                    stages.total(), acc, probeVal != null ? "; fine-tuning next, then the choice on the validation images" : ""));
+            milestones.add(new Milestone("probe on the training images", stages.total(), acc));
         }
         String headInit;
         if (ctx.resume() != null) {
@@ -111,8 +125,9 @@ public final class FineTuning {
         if (recipe.mode() == Recipe.Mode.PROBE) {
             Probe.Outcome p = Probe.run(net, data, pre, opts, bad, recipe.seed(), log);
             stages.lap("probe");
+            milestones.add(new Milestone("final model", stages.total(), p.test() == null ? Double.NaN : p.test().accuracy()));
             return new Result(net, source, data, pre, p.history(), p.test(), bad, headInit, zeroShot, stages.total(),
-                    stages.done(log), null, warnings);
+                    stages.done(log), null, milestones, warnings);
         }
 
         // 4. train: the copied layers at a small learning rate, the new output layer at ten times it
@@ -156,15 +171,21 @@ public final class FineTuning {
 
         // the default recipe keeps the fine-tuned network only if it beat the probe on held-out images
         String selection = null;
+        boolean probeKept = false;
         if (probe != null && probeVal != null) {
-            selection = ModelSelection.select(net, source, data, pre, opts, bad, probe, probeTrain, probeVal, recipe.seed(), log);
+            ModelSelection.Decision d = ModelSelection.select(net, source, data, pre, opts, bad, probe, probeTrain, probeVal, recipe.seed(), log);
+            selection = d.why();
+            probeKept = !d.fineTuned();
             stages.lap("selection");
         }
-        // evaluate on the test images: the last epoch's figures when they belong to the final weights
-        Evaluation test = best.restored() || evaluation.lastTest() == null ? evaluation.test(net) : evaluation.lastTest();
+        // evaluate on the test images: the last epoch's figures when they belong to the final weights; a kept probe
+        // from the test features already computed
+        Evaluation test = probeKept ? Evaluator.onFeatures(net, probeTest)
+                : best.restored() || evaluation.lastTest() == null ? evaluation.test(net) : evaluation.lastTest();
         stages.lap("test");
+        milestones.add(new Milestone("final model", stages.total(), test == null ? Double.NaN : test.accuracy()));
         return new Result(net, source, data, pre, trainer.state().history, test, bad, headInit, zeroShot, stages.total(),
-                stages.done(log), selection, warnings);
+                stages.done(log), selection, milestones, warnings);
     }
 
     /**
@@ -205,6 +226,10 @@ public final class FineTuning {
             p = p.withCrop(cfg.imageSize());
         }
         return cfg.shortSide() ? p.withShortSide(true) : p;
+    }
+
+    /** A model the run had ready, when, and its test accuracy (reported only, never used for a choice). */
+    public record Milestone(String what, double seconds, double testAcc) {
     }
 
     /** Wall-clock seconds of each stage of a run, in order. */

@@ -1,10 +1,7 @@
 package dev.graft.train;
 
-import dev.graft.data.BadImages;
 import dev.graft.data.DataSplits;
-import dev.graft.data.Preprocessing;
 import dev.graft.model.Backbone;
-import dev.graft.model.Network;
 import dev.graft.weights.SourceClassifier;
 
 import java.util.ArrayList;
@@ -20,7 +17,7 @@ final class ZeroShot {
     }
 
     /** The accuracy as text, a reason when it cannot be computed, or null when it does not apply. */
-    static String measure(Network source, Backbone backbone, DataSplits data, Preprocessing pre, TrainOptions opts) {
+    static String measure(Backbone backbone, DataSplits data, java.util.function.Supplier<FeatureSet> testFeatures) {
         SourceClassifier src = backbone.classifier();
         if (src == null || backbone.labels().isEmpty() || data.test() == null || backbone.body() == null) {
             return null;
@@ -35,7 +32,7 @@ final class ZeroShot {
         if (!missing.isEmpty()) {
             return "not computed: " + missing + " match no source class";
         }
-        FeatureSet fs = FeatureSet.compute(source, data.test(), pre, opts, new BadImages(s -> { }));
+        FeatureSet fs = testFeatures.get();
         int correct = 0;
         for (int n = 0; n < fs.size(); n++) {
             int best = -1;

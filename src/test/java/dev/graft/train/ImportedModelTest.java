@@ -81,8 +81,9 @@ class ImportedModelTest {
             Network net = b.newNetwork(2, new Layers(m));
             b.copyBody(net);
             ImageFolder.Splits s = ImageFolder.book(root);
-            String z = ZeroShot.measure(net, b, new DataSplits(s.train(), null, s.test()),
-                    b.preprocessing().withCrop(128), TrainOptions.defaults(x -> { }));
+            DataSplits d = new DataSplits(s.train(), null, s.test());
+            String z = ZeroShot.measure(b, d, () -> FeatureSet.compute(net, d.test(), b.preprocessing().withCrop(128),
+                    TrainOptions.defaults(x -> { }), new dev.graft.data.BadImages(x -> { })));
             assertNotNull(z);
             double acc = Double.parseDouble(z);
             assertTrue(acc > 0.5, "the source model tells hot dogs from cats zero-shot: " + acc);

@@ -33,13 +33,16 @@ public enum Precision {
         return this != AUTO ? this : nativeBf16() ? BF16 : FP32;
     }
 
-    /** Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); GRAFT_CPU_FLAGS overrides what is read. */
+    /**
+     * Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); the property graft.cpu_flags or the
+     * variable GRAFT_CPU_FLAGS (space- or comma-separated flags) replaces what /proc/cpuinfo says.
+     */
     public static boolean nativeBf16() {
         return cpuFlags().stream().anyMatch(BF16_FLAGS::contains);
     }
 
     static Set<String> cpuFlags() {
-        String forced = System.getenv("GRAFT_CPU_FLAGS");
+        String forced = System.getProperty("graft.cpu_flags", System.getenv("GRAFT_CPU_FLAGS"));
         if (forced != null) {
             return Set.of(forced.trim().split("[\\s,]+"));
         }
