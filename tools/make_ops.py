@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/main/resources/dev/graft/model/nn/ops/*.pt: single libtorch operators that DJL 0.36 does not expose,
+"""Writes core/src/main/resources/dev/graft/model/nn/ops/*.pt: single libtorch operators that DJL 0.36 does not expose,
 each as a tiny TorchScript module (a few KB, no weights) that graft runs through DJL's module call.
 
 - relu6, hardswish, hardsigmoid, silu: one op with a one-pass backward each. Composed from DJL's operators
@@ -32,7 +32,7 @@ OPS = {
     "float32": ToFloat32(),
 }
 
-out = os.path.join(os.path.dirname(__file__), "..", "src", "main", "resources", "dev", "graft", "model", "nn", "ops")
+out = os.path.join(os.path.dirname(__file__), "..", "core", "src", "main", "resources", "dev", "graft", "model", "nn", "ops")
 os.makedirs(out, exist_ok=True)
 for name, module in OPS.items():
     path = os.path.join(out, name + ".pt")

@@ -1,0 +1,42 @@
+package dev.graft.app;
+
+import dev.graft.data.ImageDecoder;
+import dev.graft.data.OnBadImage;
+import dev.graft.model.nn.Precision;
+import dev.graft.model.nn.Torch;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** The options of the commands that use a trained model bundle (predict, serve). */
+final class BundleOptions {
+    @Option(names = "--model", required = true, description = "model bundle (the --out folder of graft train)")
+    Path model;
+
+    @Option(names = "--threads", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "engine compute threads (0: the engine's default, one per core)")
+    int threads;
+
+    @Option(names = "--max-pixels", converter = Ranges.PositiveLong.class, description = "refuse images whose header declares more pixels (decompression bombs). Default: predict 89478485 (Pillow's), serve 50000000")
+    Long maxPixels;
+
+    @Option(names = "--top-k", converter = Ranges.AtLeastOne.class, defaultValue = "5", description = "classes to report per image, most probable first. Default: ${DEFAULT-VALUE}")
+    int topK;
+
+    @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (reported, counted) or fail (stop at the first unreadable image). Default: ${DEFAULT-VALUE}")
+    OnBadImage onBadImage;
+
+    @Option(names = "--tta", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "test-time augmentation: N flipped and "
+            + "cropped views mixed 0.75/0.25 with the plain prediction (fastai: 4). Default: ${DEFAULT-VALUE}")
+    int tta;
+
+    @Option(names = "--precision", defaultValue = "auto", description = "auto (bf16 where the CPU has native bfloat16, else fp32), fp32 or bf16. Default: ${DEFAULT-VALUE}")
+    Precision precision;
+
+    /** Loads the bundle as these options say. */
+    Classifier load(long defaultMaxPixels) {
+        Torch.threads(threads);
+        return Classifier.load(model, maxPixels != null ? maxPixels : defaultMaxPixels, precision).withTta(tta);
+    }
+
+    static final long TRAINING_MAX_PIXELS = ImageDecoder.DEFAULT_MAX_PIXELS;
+}

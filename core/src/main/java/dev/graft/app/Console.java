@@ -1,0 +1,179 @@
+package dev.graft.app;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.graft.model.nn.Torch;
+import dev.graft.train.BatchSource;
+import dev.graft.train.EpochMetrics;
+import dev.graft.train.Trainer;
+import dev.graft.train.TrainingListener;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * What a person sees during training: the time estimate before starting, a progress bar with ETA while an epoch
+ * runs, and after each epoch the book's line (loss, train acc, test acc, examples/sec).
+ */
+final class Console implements TrainingListener {
+    private final PrintStream out;
+    private final boolean bar;
+    private ProgressBar progress;
+
+    Console(PrintStream out, boolean bar) {
+        this.out = out;
+        this.bar = bar;
+    }
+
+    @Override
+    public void onStart(Trainer t) {
+        double rate = estimateRate(t);
+        int batches = t.data().batchesPerEpoch();
+        int epochsLeft = t.epochs() - t.state().epoch;
+        long batchesLeft = (long) epochsLeft * batches - t.state().batch;
+        int perBatch = t.data().batchSize();
+        double seconds = rate > 0 ? batchesLeft * perBatch / rate : Double.NaN;
+        out.printf(Locale.ROOT, "estimated time: about %s for %s (~%.1f images/s measured here), plus evaluation after each epoch%n",
+                human(seconds), t.state().epoch == 0 && t.state().batch == 0 ? epochsLeft + " epoch(s) of " + batches + " batches"
+                        : "the " + batchesLeft + " batches left of " + epochsLeft + " epoch(s)", rate);
+        EpochMetrics start = t.state().last();
+        if (start != null && start.epoch() == 0 && t.state().epoch == 0) {
+            out.printf(Locale.ROOT, "epoch 0 (before training): val acc %.3f, val loss %.3f%s%n", start.valAcc(), start.valLoss(),
+                    Double.isNaN(start.testAcc()) ? "" : String.format(Locale.ROOT, ", test acc %.3f", start.testAcc()));
+        }
+    }
+
+    /**
+     * Times forward passes on a few random inputs; a training step costs about 3 forwards (backward is 2x), a step on
+     * cached features next to nothing.
+     */
+    static double estimateRate(Trainer t) {
+        if (t.data().features()) {
+            return Double.POSITIVE_INFINITY;
+        }
+        int size = t.data().imageSize();
+        int n = Math.min(16, t.data().batchSize());
+        double best = Double.MAX_VALUE;
+        try (NDManager m = t.network().manager().newSubManager()) {
+            NDArray x = m.randomNormal(new Shape(n, 3, size, size));
+            for (int i = 0; i < 2; i++) {
+                long t0 = System.nanoTime();
+                Torch.noGrad(() -> t.network().apply(x, false).toFloatArray());
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        return n / (best * (t.network().isFrozenBody() ? 1.1 : 3.0));
+    }
+
+    static String human(double seconds) {
+        if (Double.isNaN(seconds)) {
+            return "unknown";
+        }
+        Duration d = Duration.ofSeconds((long) seconds);
+        if (d.toHours() > 0) {
+            return String.format(Locale.ROOT, "%dh%02dm", d.toHours(), d.toMinutesPart());
+        }
+        if (d.toMinutes() > 0) {
+            return String.format(Locale.ROOT, "%dm%02ds", d.toMinutes(), d.toSecondsPart());
+        }
+        return d.toSeconds() + "s";
+    }
+
+    @Override
+    public void onBatch(Trainer t, BatchSource.Batch b, float lossSum) {
+        if (!bar) {
+            return;
+        }
+        Trainer.State s = t.state();
+        if (progress == null) {
+            progress = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", s.epoch + 1, t.epochs()))
+                    .setInitialMax(t.data().batchesPerEpoch()).setStyle(ProgressBarStyle.ASCII).setUnit(" batches", 1)
+                    .setUpdateIntervalMillis(500).continuousUpdate().startsFrom(s.batch - 1, Duration.ZERO).build();
+        }
+        progress.stepTo(s.batch);
+        if (s.seen > 0) {
+            progress.setExtraMessage(String.format(Locale.ROOT, "loss %.3f acc %.3f", s.lossSum / s.seen, (double) s.correct / s.seen));
+        }
+    }
+
+    @Override
+    public void onEpoch(Trainer t) {
+        if (progress != null) {
+            progress.close();
+            progress = null;
+        }
+        out.println(bookLine(t.state().last(), t.epochs()));
+    }
+
+    static String bookLine(EpochMetrics m, int epochs) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "epoch %d/%d: loss %.3f, train acc %.3f", m.epoch(), epochs,
+                m.trainLoss(), m.trainAcc()));
+        if (!Double.isNaN(m.valAcc())) {
+            sb.append(String.format(Locale.ROOT, ", val acc %.3f", m.valAcc()));
+        }
+        if (!Double.isNaN(m.testAcc())) {
+            sb.append(String.format(Locale.ROOT, ", test acc %.3f", m.testAcc()));
+        }
+        sb.append(String.format(Locale.ROOT, ", %.1f examples/sec", m.examplesPerSec()));
+        if (!Double.isNaN(m.testExamplesPerSec())) {
+            sb.append(String.format(Locale.ROOT, " (test %.1f/sec)", m.testExamplesPerSec()));
+        }
+        sb.append(String.format(Locale.ROOT, ", %s", human(m.seconds())));
+        return sb.toString();
+    }
+
+    @Override
+    public void onEnd(Trainer t) {
+        if (progress != null) {
+            progress.close();
+            progress = null;
+        }
+    }
+
+    /**
+     * The test set per class after a run: precision, recall, F1 and images per class (the 10 weakest by F1 when
+     * there are more than 20 classes), macro and weighted averages, top-5 from 5 classes on, the most-confused pairs.
+     */
+    static void classSummary(PrintStream out, dev.graft.train.Evaluation e, java.util.List<String> classes) {
+        if (e == null || e.size() == 0) {
+            return;
+        }
+        dev.graft.train.Evaluation.ClassReport rep = e.classReport(classes.size());
+        java.util.List<dev.graft.train.Evaluation.ClassFigures> rows = new java.util.ArrayList<>(rep.classes());
+        boolean many = rows.size() > 20;
+        if (many) {
+            rows.sort(java.util.Comparator.comparingDouble(dev.graft.train.Evaluation.ClassFigures::f1));
+            rows = rows.subList(0, 10);
+        }
+        int width = Math.max(16, classes.stream().mapToInt(String::length).max().orElse(0) + 2);
+        String fmt = "  %-" + width + "s %9s %7s %6s %7s%n";
+        out.printf(Locale.ROOT, "test set per class%s:%n", many ? " (the 10 weakest by F1)" : "");
+        out.printf(Locale.ROOT, fmt, "class", "precision", "recall", "F1", "images");
+        for (dev.graft.train.Evaluation.ClassFigures f : rows) {
+            out.printf(Locale.ROOT, fmt, classes.get(f.index()), num(f.precision()), num(f.recall()), num(f.f1()), f.support());
+        }
+        out.printf(Locale.ROOT, fmt, "macro average", num(rep.macro().precision()), num(rep.macro().recall()), num(rep.macro().f1()), rep.macro().support());
+        out.printf(Locale.ROOT, fmt, "weighted average", num(rep.weighted().precision()), num(rep.weighted().recall()), num(rep.weighted().f1()),
+                rep.weighted().support());
+        if (classes.size() >= 5) {
+            out.printf(Locale.ROOT, "top-5 accuracy %.4f%n", e.topK(5));
+        }
+        java.util.List<dev.graft.train.Evaluation.Confusion> confused = e.mostConfused(classes.size(), 3);
+        if (!confused.isEmpty()) {
+            StringBuilder sb = new StringBuilder("most confused (true -> predicted, images):");
+            for (dev.graft.train.Evaluation.Confusion c : confused) {
+                sb.append(String.format(Locale.ROOT, " %s -> %s %d;", classes.get(c.actual()), classes.get(c.predicted()), c.count()));
+            }
+            out.println(sb.substring(0, sb.length() - 1));
+        }
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
+    }
+}

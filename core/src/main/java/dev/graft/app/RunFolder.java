@@ -1,0 +1,221 @@
+package dev.graft.app;
+
+import ai.djl.ndarray.NDManager;
+import dev.graft.report.HtmlReport;
+import dev.graft.report.MetricsJson;
+import dev.graft.train.Bundle;
+import dev.graft.train.Checkpoint;
+import dev.graft.train.FineTuning;
+import dev.graft.train.Recipe;
+import dev.graft.train.RunConfig;
+import dev.graft.train.RunContext;
+import dev.graft.train.StopSignal;
+import dev.graft.train.TrainOptions;
+import dev.graft.train.TrainingListener;
+import dev.graft.util.Json;
+import dev.graft.weights.Downloader;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * The output folder of one training run: config.json first (enough for --resume), the checkpoint while it runs,
+ * then the bundle, metrics.json and report.html. It never overwrites what is not a graft run's, and replaces a
+ * finished run only when asked to.
+ */
+final class RunFolder {
+    static final String CONFIG = "config.json";
+    static final String CHECKPOINT = "checkpoint.safetensors";
+    final Path dir;
+
+    private RunFolder(Path dir) {
+        this.dir = dir;
+    }
+
+    /**
+     * A folder for a new run: {@code out}, or without it a fresh {@code runs/<mode>-N}. An existing folder must be
+     * empty, or an earlier graft run's with {@code overwrite}; never inside the data folder.
+     */
+    static RunFolder forNewRun(Path out, RunConfig cfg, boolean overwrite, PrintStream console) throws IOException {
+        Path dir = out != null ? out : fresh(Path.of("runs"), cfg.recipe().mode().label());
+        Path data = cfg.data().toAbsolutePath().normalize();
+        Path target = dir.toAbsolutePath().normalize();
+        if (cfg.labels() == null && target.startsWith(data)) {
+            throw new IllegalArgumentException("--out " + dir + " is inside the data folder " + cfg.data()
+                    + "; the run would write its files among the images. Choose a folder outside it");
+        }
+        if (cfg.labels() != null) {
+            // images listed in a CSV can be anywhere: refuse only a folder that holds some of them (or the CSV)
+            boolean holdsImages = target.equals(cfg.labels().toAbsolutePath().getParent()) || dev.graft.data.CsvLabels.read(cfg.labels())
+                    .stream().anyMatch(r -> r.file().toAbsolutePath().normalize().startsWith(target));
+            if (holdsImages) {
+                throw new IllegalArgumentException("--out " + dir + " holds images listed in " + cfg.labels()
+                        + " (or the CSV itself); the run would write its files among them. Choose another folder");
+            }
+        }
+        if (Files.isDirectory(dir) && !isEmpty(dir)) {
+            if (!isGraftRun(dir)) {
+                throw new IllegalArgumentException("--out " + dir + " is not empty and is not a graft run folder; graft will not "
+                        + "write into it. Choose a new or empty folder");
+            }
+            if (!overwrite) {
+                throw new IllegalArgumentException("--out " + dir + " holds an earlier graft run" + (Bundle.isBundle(dir)
+                        ? " (a trained model)" : "") + "; add --overwrite to replace it, --resume " + dir
+                        + " to continue it, or choose another folder");
+            }
+            console.println("replacing the earlier run in " + dir + " (--overwrite)");
+        } else if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
+        }
+        Files.createDirectories(dir);
+        if (out == null) {
+            console.println("output folder: " + dir + " (choose one with --out)");
+        }
+        RunFolder f = new RunFolder(dir);
+        Files.deleteIfExists(f.checkpointFile());
+        Json.write(dir.resolve(CONFIG), cfg);
+        return f;
+    }
+
+    /** The folder of an interrupted run, to resume. */
+    static RunFolder forResume(Path dir) {
+        if (!Files.isRegularFile(dir.resolve(CONFIG))) {
+            throw new IllegalArgumentException(dir + " has no " + CONFIG + "; --resume needs the --out folder of an earlier graft train run");
+        }
+        RunFolder f = new RunFolder(dir);
+        if (!Files.isRegularFile(f.checkpointFile())) {
+            throw new IllegalArgumentException(Bundle.isBundle(dir)
+                    ? "the run in " + dir + " has finished (its model is there); nothing to resume"
+                    : dir + " has no " + CHECKPOINT + " to resume from (the run stopped before its first checkpoint; start it again)");
+        }
+        return f;
+    }
+
+    /** runs/<name>-1, -2, ...: the first that does not exist yet. */
+    static Path fresh(Path parent, String name) {
+        for (int n = 1; ; n++) {
+            Path p = parent.resolve(name + "-" + n);
+            if (!Files.exists(p)) {
+                return p;
+            }
+        }
+    }
+
+    static boolean isEmpty(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    /** A folder graft wrote: a run's config.json (with its "recipe"), or a model bundle. */
+    static boolean isGraftRun(Path dir) {
+        if (Bundle.isBundle(dir)) {
+            return true;
+        }
+        try {
+            return Files.isRegularFile(dir.resolve(CONFIG)) && Json.read(dir.resolve(CONFIG)).has("recipe");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    RunConfig readConfig() throws IOException {
+        return Json.MAPPER.readValue(dir.resolve(CONFIG).toFile(), RunConfig.class);
+    }
+
+    Path checkpointFile() {
+        return dir.resolve(CHECKPOINT);
+    }
+
+    Checkpoint.State checkpoint() throws IOException {
+        return Checkpoint.load(checkpointFile());
+    }
+
+    /** What FineTuning.run needs, with this folder's checkpoint and the console listener first among the extras. */
+    RunContext context(RunConfig cfg, NDManager manager, PrintStream console, boolean progressBar, StopSignal stop,
+                       Checkpoint.State resume, boolean resumeAnyway, List<TrainingListener> extra) {
+        List<TrainingListener> listeners = new ArrayList<>();
+        listeners.add(new Console(console, progressBar));
+        listeners.addAll(extra);
+        return new RunContext(new Downloader(Downloader.defaultCache(), console::println, progressBar), manager,
+                TrainOptions.of(cfg, console::println), listeners, stop, checkpointFile(), resume, resumeAnyway);
+    }
+
+    /** A context for a learning-rate sweep: downloads and console output, no checkpoint. */
+    static RunContext sweepContext(RunConfig cfg, NDManager manager, PrintStream console, boolean progressBar) {
+        return new RunContext(new Downloader(Downloader.defaultCache(), console::println, progressBar), manager,
+                TrainOptions.of(cfg, console::println), List.of(), new StopSignal(), null, null, false);
+    }
+
+    void writeConfig(RunConfig cfg) throws IOException {
+        Json.write(dir.resolve(CONFIG), cfg);
+    }
+
+    /** Writes the bundle (unless {@code saveModel} is false), metrics.json and report.html; drops the checkpoint. */
+    void finish(FineTuning.Result r, RunConfig cfg, boolean saveModel, PrintStream console) throws IOException {
+        if (saveModel) {
+            Bundle.save(dir, r, cfg);
+        }
+        Files.deleteIfExists(checkpointFile());
+        MetricsJson.write(dir.resolve("metrics.json"), r, cfg);
+        Files.writeString(dir.resolve("report.html"), HtmlReport.forRun(r, cfg), StandardCharsets.UTF_8);
+        Console.classSummary(console, r.testEval(), r.classes());
+        if (r.ttaEval() != null) {
+            console.printf(Locale.ROOT, "test accuracy with test-time augmentation (%d views): %.4f (plain %.4f)%n", cfg.tta(),
+                    r.ttaEval().accuracy(), r.testAcc());
+        }
+        String kept = r.selection() == null ? "" : r.selection().startsWith("kept the probe") ? " (kept the probe)" : " (kept the fine-tuned network)";
+        console.printf(Locale.ROOT, "%s%s: test accuracy %.4f after %d epoch(s), %s; %d image(s) skipped%s%n", cfg.recipe().mode().label(), kept,
+                r.testAcc(), r.history().stream().filter(e -> e.epoch() > 0).count(), Console.human(r.seconds()), r.badImages().count(),
+                r.zeroShot() != null ? "; source model zero-shot: " + r.zeroShot() : "");
+        console.println((saveModel ? "model, " : "") + "metrics.json and report.html written to " + dir);
+    }
+
+    /** A whole run into {@code dir} (compare and demo): folder, training, results. */
+    static FineTuning.Result train(RunConfig cfg, Path dir, boolean overwrite, PrintStream console, boolean progressBar,
+                                   StopSignal stop, boolean saveModel) throws IOException {
+        RunFolder f = forNewRun(dir, cfg, overwrite, console);
+        try (NDManager m = dev.graft.model.nn.Torch.newManager()) {
+            FineTuning.Result r = FineTuning.run(cfg, f.context(cfg, m, console, progressBar, stop, null, false, List.of()));
+            f.finish(r, cfg, saveModel, console);
+            return r;
+        }
+    }
+
+    /** Ctrl-C: finish the batch, write a checkpoint, exit; a second Ctrl-C exits at once. */
+    static StopSignal interruptible(PrintStream console) {
+        StopSignal stop = new StopSignal();
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), sig -> {
+                if (stop.requested()) {
+                    console.println("\ngraft: interrupted again, exiting without a checkpoint");
+                    Runtime.getRuntime().halt(130);
+                }
+                console.println("\ngraft: stopping after this batch and writing a checkpoint (Ctrl-C again to quit at once)");
+                stop.request();
+            });
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            // no signal support on this platform: Ctrl-C ends the JVM as usual
+        }
+        return stop;
+    }
+
+    static boolean interactive() {
+        return System.console() != null;
+    }
+
+    /** The auto recipe adapts to the number of training images the run will use. */
+    static int trainSize(DataOptions d, Recipe.Preset preset) {
+        if (preset != Recipe.Preset.AUTO) {
+            return 0;
+        }
+        return dev.graft.data.DataSplits.load(d.source(), d.perClass, 0, 0, 0, s -> { }).train().size();
+    }
+}

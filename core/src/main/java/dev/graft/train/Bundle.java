@@ -1,0 +1,161 @@
+package dev.graft.train;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.data.Preprocessing;
+import dev.graft.model.Architecture;
+import dev.graft.model.Architectures;
+import dev.graft.model.Backbone;
+import dev.graft.model.KerasModel;
+import dev.graft.model.Network;
+import dev.graft.model.nn.Layers;
+import dev.graft.util.Json;
+import dev.graft.weights.SafeTensors;
+import dev.graft.weights.StateDict;
+import dev.graft.weights.WeightsException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A trained model as one folder: {@code weights.safetensors}, {@code model.json} (architecture, labels,
+ * preprocessing, the recipe it was trained with, the source weights and a fingerprint of its training data),
+ * {@code labels.json}, and for imported Keras models {@code topology.json}. Predict, export, serve and the Java
+ * API read only this.
+ */
+public final class Bundle {
+    public static final String FORMAT = "graft-bundle-1";
+
+    /** A bundle loaded back: the network ready for inference, its labels and preprocessing. */
+    public record Loaded(Network net, List<String> labels, Preprocessing preprocessing, JsonNode manifest) {
+    }
+
+    private Bundle() {
+    }
+
+    public static void save(Path dir, FineTuning.Result r, RunConfig cfg) throws IOException {
+        Files.createDirectories(dir);
+        ObjectNode m = Json.object();
+        m.put("format", FORMAT);
+        m.put("graft_version", Version.VERSION);
+        m.put("created", Instant.now().toString());
+        Architecture arch = r.backbone().architecture();
+        m.put("model", arch.name());
+        if (arch instanceof KerasModel k) {
+            m.put("architecture", "keras");
+            m.put("classifier", k.graph().classifier());
+            Json.write(dir.resolve("topology.json"), k.config());
+        } else {
+            m.put("architecture", arch.name());
+        }
+        m.put("head", r.net().headName());
+        m.put("feature_dim", r.net().featureDim());
+        m.put("num_classes", r.classes().size());
+        m.set("labels", Json.tree(r.classes()));
+        m.set("preprocessing", preprocessingJson(r.preprocessing()));
+        ObjectNode w = m.putObject("source_weights");
+        w.put("path", r.backbone().source());
+        w.put("sha256", r.backbone().sha256());
+        w.put("head_init", r.headInit());
+        m.set("recipe", Json.tree(cfg.recipe()));
+        if (cfg.lrFind() != null) {
+            // the recipe's lr came from the sweep (train --lr find)
+            m.putObject("lr_find").put("suggested_mean_loss_lr", cfg.lrFind().suggestion()).put("recipe_lr", cfg.lrFind().recipeLr())
+                    .put("steps", cfg.lrFind().steps());
+        }
+        m.put("precision", cfg.precision().name().toLowerCase(java.util.Locale.ROOT));
+        ObjectNode d = m.putObject("data");
+        d.put("root", cfg.data().toAbsolutePath().normalize().toString());
+        d.put("fingerprint", r.data().train().fingerprint());
+        d.put("train_size", r.data().train().size());
+        d.put("validation_size", r.data().validation() == null ? 0 : r.data().validation().size());
+        d.put("test_size", r.data().test() == null ? 0 : r.data().test().size());
+        d.set("train_counts", Json.tree(r.data().train().countPerClass()));
+        ObjectNode res = m.putObject("results");
+        res.put("test_acc", r.testAcc());
+        if (r.ttaEval() != null) {
+            res.put("test_acc_tta", r.ttaEval().accuracy());
+            res.put("tta_views", cfg.tta());
+        }
+        res.put("skipped_images", r.badImages().count());
+        Json.write(dir.resolve("model.json"), m);
+        Json.write(dir.resolve("labels.json"), r.classes());
+        StateDict sd = r.net().stateDict();
+        sd.metadata().put("format", FORMAT);
+        SafeTensors.write(sd, dir.resolve("weights.safetensors"));
+    }
+
+    static ObjectNode preprocessingJson(Preprocessing p) {
+        ObjectNode n = Json.object();
+        n.put("resize", p.resize());
+        n.put("short_side", p.shortSide());
+        n.put("crop", p.crop());
+        n.put("interpolation", p.interpolation().name().toLowerCase(java.util.Locale.ROOT));
+        ArrayNode mean = n.putArray("mean");
+        for (float v : p.mean()) {
+            mean.add(v);
+        }
+        ArrayNode std = n.putArray("std");
+        for (float v : p.std()) {
+            std.add(v);
+        }
+        return n;
+    }
+
+    static Preprocessing preprocessing(JsonNode n) {
+        float[] mean = new float[3];
+        float[] std = new float[3];
+        for (int i = 0; i < 3; i++) {
+            mean[i] = (float) n.path("mean").get(i).asDouble();
+            std[i] = (float) n.path("std").get(i).asDouble();
+        }
+        return new Preprocessing(n.path("resize").asInt(), n.path("short_side").asBoolean(), n.path("crop").asInt(), mean, std,
+                dev.graft.data.Resample.Filter.valueOf(n.path("interpolation").asText("bilinear").toUpperCase(java.util.Locale.ROOT)));
+    }
+
+    /** True when the folder looks like a bundle. */
+    public static boolean isBundle(Path dir) {
+        return Files.isRegularFile(dir.resolve("model.json")) && Files.isRegularFile(dir.resolve("weights.safetensors"));
+    }
+
+    public static Loaded load(Path dir, NDManager manager) {
+        Path manifest = dir.resolve("model.json");
+        if (!isBundle(dir)) {
+            throw new WeightsException(dir.toString(), "is not a graft model bundle (needs model.json and weights.safetensors; "
+                    + "train one with graft train --out DIR)");
+        }
+        JsonNode m;
+        try {
+            m = Json.read(manifest);
+        } catch (IOException e) {
+            throw new WeightsException(manifest.toString(), "cannot be read: " + e.getMessage());
+        }
+        if (!FORMAT.equals(m.path("format").asText())) {
+            throw new WeightsException(manifest.toString(), "is not a " + FORMAT + " manifest");
+        }
+        List<String> labels = new ArrayList<>();
+        m.path("labels").forEach(l -> labels.add(l.asText()));
+        Preprocessing pre = preprocessing(m.path("preprocessing"));
+        Architecture arch;
+        if (m.path("architecture").asText().equals("keras")) {
+            JsonNode topo;
+            try {
+                topo = Json.read(dir.resolve("topology.json"));
+            } catch (IOException e) {
+                throw new WeightsException(dir.resolve("topology.json").toString(), "cannot be read: " + e.getMessage());
+            }
+            arch = KerasModel.fromTopology(m.path("model").asText("keras"), topo, m.path("classifier").asText());
+        } else {
+            arch = Architectures.get(m.path("architecture").asText());
+        }
+        Network net = new Backbone(arch, "bundle", null, null, List.of(), pre).newNetwork(labels.size(), new Layers(manager));
+        net.loadAll(SafeTensors.read(dir.resolve("weights.safetensors")));
+        return new Loaded(net, labels, pre, m);
+    }
+}
