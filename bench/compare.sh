@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs graft and PyTorch alternately on the same workloads, several rounds, with equal thread counts, and prints
 # per workload both medians, the ratio graft/PyTorch, peak RSS, and the share of the machine's peak float32 GFLOP/s.
-#   bench/compare.sh [rounds=3] [threads=2] [set=book|backbones|bf16]
+#   bench/compare.sh [rounds=3] [threads=2] [set=book|backbones|bf16]     (MODELS="m1 m2" narrows backbones and bf16)
 # Sets: book (ResNet-18, MobileNet v1, the image pipeline, a ResNet-18 epoch on real JPEGs), backbones (train
 # batch 32 and inference batch 64 of MobileNetV3-large, EfficientNet-B0, ConvNeXt-tiny, ViT-B/16), bf16 (graft
 # --precision bf16 against PyTorch float32 as the book runs it and against PyTorch under torch.autocast(bf16)).
@@ -29,13 +29,13 @@ case "$set" in
     "resnet18 epoch 32|--model resnet18 --mode epoch --batch-size 32 --precision fp32 --data $data|--model resnet18 --mode epoch --batch-size 32 --iterations 0 --channels-last --data $data"
   ) ;;
   backbones) workloads=()
-    for m in mobilenet_v3_large efficientnet_b0 convnext_tiny vit_b_16; do
+    for m in ${MODELS:-mobilenet_v3_large efficientnet_b0 convnext_tiny vit_b_16}; do
       it="--iterations 5 --warmup 2"
       workloads+=("$m train 32|--model $m --mode train --batch-size 32 --image-size 224 $it --precision fp32|--model $m --mode train --batch-size 32 $it --channels-last")
       workloads+=("$m infer 64|--model $m --mode infer --batch-size 64 --image-size 224 $it --precision fp32|--model $m --mode infer --batch-size 64 $it --channels-last --fold-batchnorm")
     done ;;
   bf16) workloads=()
-    for m in resnet18 mobilenet_v3_large efficientnet_b0 convnext_tiny vit_b_16; do
+    for m in ${MODELS:-resnet18 mobilenet_v3_large efficientnet_b0 convnext_tiny vit_b_16}; do
       it="--iterations 4 --warmup 2"
       workloads+=("$m train 32 bf16 vs fp32|--model $m --mode train --batch-size 32 --image-size 224 $it --precision bf16|--model $m --mode train --batch-size 32 $it")
       workloads+=("$m train 32 bf16 vs autocast|--model $m --mode train --batch-size 32 --image-size 224 $it --precision bf16|--model $m --mode train --batch-size 32 $it --channels-last --autocast")

@@ -8,7 +8,8 @@
 #   bench/spark_score.sh [--repeat N] [--rounds R] [--bundle DIR] [--update-docs]
 #
 # --bundle: the bundle to score with (default: graft's probe on hotdog with MobileNet v1 0.75, trained once into
-# the work folder). --rounds: runs per measurement, the median kept. --update-docs: writes the table into
+# the work folder). --repeat: copies of the test set in the large run (default 3). --rounds: runs per measurement,
+# the median kept (default 3; about 10-15 minutes on 2 cores). --update-docs: writes the table into
 # docs/SPARK.md between its spark_score markers. Spark: $SPARK_HOME/bin/spark-submit when SPARK_HOME is set,
 # else Spark's own jars from Maven (the version the spark module builds against) run by SparkSubmit in one JVM.
 # Run it on a quiet machine: the figures are only as good as the machine is idle.
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 shared=${GRAFT_SHARED:-../shared}
 repeat=3
-rounds=1
+rounds=3
 bundle=""
 update=0
 while [ $# -gt 0 ]; do
@@ -35,10 +36,13 @@ mkdir -p "$work"
 export LC_ALL=C.UTF-8 SPARK_LOCAL_IP=127.0.0.1 DJL_OFFLINE=true
 export MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000
 
-# the jars: graft's CLI and the Spark module's jar
-./graft --version >/dev/null
-if [ ! -f spark/target/graft-spark.jar ] || [ -n "$(find spark/src/main spark/pom.xml core/src/main -newer spark/target/graft-spark.jar -print -quit)" ]; then
-  echo "building spark/target/graft-spark.jar" >&2
+# the jars: graft's CLI ($GRAFT, default ./graft) and the Spark module's jar ($GRAFT_SPARK_JAR, default
+# spark/target/graft-spark.jar, rebuilt from this tree when the sources are newer)
+graft=${GRAFT:-./graft}
+$graft --version >/dev/null
+jar=${GRAFT_SPARK_JAR:-spark/target/graft-spark.jar}
+if [ -z "${GRAFT_SPARK_JAR:-}" ] && { [ ! -f "$jar" ] || [ -n "$(find spark/src/main spark/pom.xml core/src/main -newer "$jar" -print -quit)" ]; }; then
+  echo "building $jar" >&2
   mvn -q -B -DskipTests -pl core,spark -am package >&2
 fi
 
@@ -73,7 +77,7 @@ if [ -z "$bundle" ]; then
   bundle=$work/probe-bundle
   if [ ! -f "$bundle/model.json" ]; then
     echo "training the probe bundle (graft train --mode probe, MobileNet v1 0.75, hotdog)" >&2
-    ./graft train --data "$shared/data/hotdog" --mode probe --model mobilenet_v1_0.75 \
+    $graft train --data "$shared/data/hotdog" --mode probe --model mobilenet_v1_0.75 \
         --weights "$shared/models/keras-mobilenet_v1_0.75_224" --out "$bundle" --overwrite > "$work/train.log" 2>&1
   fi
 fi
@@ -102,7 +106,8 @@ pin() { case "$1" in 1) echo "taskset -c 0" ;; *) echo "taskset -c 0-$(($1 - 1))
 run_predict() { # cores set n round
   local t0 t1
   t0=$(now)
-  $(pin "$1") ./graft predict --model "$bundle" --json --top-k 2 --threads "$1" --batch-size 16 "$2" > "$work/predict-$1-$3.jsonl" 2> "$work/predict-$1-$3.log"
+  $(pin "$1") $graft predict --model "$bundle" --json --top-k 2 --threads "$1" --batch-size 16 "$2" > "$work/predict-$1-$3.jsonl" \
+      2> "$work/predict-$1-$3.log" || { echo "graft predict failed, see $work/predict-$1-$3.log" >&2; exit 1; }
   t1=$(now)
   printf 'graft predict\t%s\t%s\t%s\t%s\t\t\t\t\n' "$1" "$3" "$4" "$(awk "BEGIN{print $t1 - $t0}")" >> "$results"
 }
@@ -111,7 +116,7 @@ run_spark() { # cores set n round
   local t0 t1 log=$work/spark-$1-$3.log
   t0=$(now)
   $(pin "$1") "${submit[@]}" --master "local[$1]" --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 \
-      --conf spark.driver.bindAddress=127.0.0.1 --class dev.graft.spark.ScoreJob spark/target/graft-spark.jar \
+      --conf spark.driver.bindAddress=127.0.0.1 --class dev.graft.spark.ScoreJob "$jar" \
       --bundle "$bundle" --input "$2" --output "$work/spark-$1-$3" --format csv --overwrite --top-k 2 --threads 1 > "$log" 2>&1 \
       || { echo "the Spark job failed, see $log" >&2; exit 1; }
   t1=$(now)

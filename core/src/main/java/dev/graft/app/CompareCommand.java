@@ -85,7 +85,9 @@ final class CompareCommand implements Callable<Integer> {
                 FineTuning.Result r = RunFolder.train(cfg, out.resolve(mode + "-seed" + seed), overwrite, System.out,
                         RunFolder.interactive(), stop, saveModels);
                 EpochMetrics last = r.history().get(r.history().size() - 1);
-                double rate = r.history().stream().mapToDouble(EpochMetrics::examplesPerSec).average().orElse(Double.NaN);
+                // epoch 0 (the probe head, before any training step) has no training speed
+                double rate = r.history().stream().mapToDouble(EpochMetrics::examplesPerSec).filter(Double::isFinite)
+                        .average().orElse(Double.NaN);
                 byMode.computeIfAbsent(mode, k -> new ArrayList<>()).add(new Run(mode, seed, last.trainLoss(), last.trainAcc(),
                         r.testAcc(), rate, r.seconds(), r.history(), r.selection()));
             }

@@ -40,29 +40,7 @@ public final class Bundle {
     }
 
     public static void save(Path dir, FineTuning.Result r, RunConfig cfg) throws IOException {
-        Files.createDirectories(dir);
-        ObjectNode m = Json.object();
-        m.put("format", FORMAT);
-        m.put("graft_version", Version.VERSION);
-        m.put("created", Instant.now().toString());
-        Architecture arch = r.backbone().architecture();
-        m.put("model", arch.name());
-        if (arch instanceof KerasModel k) {
-            m.put("architecture", "keras");
-            m.put("classifier", k.graph().classifier());
-            Json.write(dir.resolve("topology.json"), k.config());
-        } else {
-            m.put("architecture", arch.name());
-        }
-        m.put("head", r.net().headName());
-        m.put("feature_dim", r.net().featureDim());
-        m.put("num_classes", r.classes().size());
-        m.set("labels", Json.tree(r.classes()));
-        m.set("preprocessing", preprocessingJson(r.preprocessing()));
-        ObjectNode w = m.putObject("source_weights");
-        w.put("path", r.backbone().source());
-        w.put("sha256", r.backbone().sha256());
-        w.put("head_init", r.headInit());
+        ObjectNode m = manifest(r.backbone(), r.net(), r.classes(), r.preprocessing(), r.headInit());
         m.set("recipe", Json.tree(cfg.recipe()));
         if (cfg.lrFind() != null) {
             // the recipe's lr came from the sweep (train --lr find)
@@ -84,14 +62,48 @@ public final class Bundle {
             res.put("tta_views", cfg.tta());
         }
         res.put("skipped_images", r.badImages().count());
-        Json.write(dir.resolve("model.json"), m);
-        Json.write(dir.resolve("labels.json"), r.classes());
-        StateDict sd = r.net().stateDict();
+        write(dir, m, r.backbone(), r.net(), r.classes());
+    }
+
+    /** What every bundle's model.json says: format, architecture, head, labels, preprocessing, source weights. */
+    static ObjectNode manifest(Backbone source, Network net, List<String> labels, Preprocessing pre, String headInit) {
+        ObjectNode m = Json.object();
+        m.put("format", FORMAT);
+        m.put("graft_version", Version.VERSION);
+        m.put("created", Instant.now().toString());
+        Architecture arch = source.architecture();
+        m.put("model", arch.name());
+        m.put("architecture", arch instanceof KerasModel ? "keras" : arch.name());
+        if (arch instanceof KerasModel k) {
+            m.put("classifier", k.graph().classifier());
+        }
+        m.put("head", net.headName());
+        m.put("feature_dim", net.featureDim());
+        m.put("num_classes", labels.size());
+        m.set("labels", Json.tree(labels));
+        m.set("preprocessing", preprocessingJson(pre));
+        ObjectNode w = m.putObject("source_weights");
+        w.put("path", source.source());
+        w.put("sha256", source.sha256());
+        w.put("head_init", headInit);
+        return m;
+    }
+
+    /** The bundle's files: model.json, labels.json, weights.safetensors, and a Keras model's topology.json. */
+    static void write(Path dir, ObjectNode manifest, Backbone source, Network net, List<String> labels) throws IOException {
+        Files.createDirectories(dir);
+        if (source.architecture() instanceof KerasModel k) {
+            Json.write(dir.resolve("topology.json"), k.config());
+        }
+        Json.write(dir.resolve("model.json"), manifest);
+        Json.write(dir.resolve("labels.json"), labels);
+        StateDict sd = net.stateDict();
         sd.metadata().put("format", FORMAT);
         SafeTensors.write(sd, dir.resolve("weights.safetensors"));
     }
 
-    static ObjectNode preprocessingJson(Preprocessing p) {
+    /** The preprocessing as bundles record it (model.json "preprocessing"). */
+    public static ObjectNode preprocessingJson(Preprocessing p) {
         ObjectNode n = Json.object();
         n.put("resize", p.resize());
         n.put("short_side", p.shortSide());
@@ -108,7 +120,8 @@ public final class Bundle {
         return n;
     }
 
-    static Preprocessing preprocessing(JsonNode n) {
+    /** Reads a preprocessing written by {@link #preprocessingJson}. */
+    public static Preprocessing preprocessing(JsonNode n) {
         float[] mean = new float[3];
         float[] std = new float[3];
         for (int i = 0; i < 3; i++) {

@@ -1,24 +1,16 @@
 package dev.graft.train;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.data.Preprocessing;
-import dev.graft.model.Architecture;
 import dev.graft.model.Backbone;
-import dev.graft.model.KerasModel;
 import dev.graft.model.Network;
 import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.Torch;
 import dev.graft.util.Json;
-import dev.graft.weights.SafeTensors;
-import dev.graft.weights.StateDict;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -50,16 +42,6 @@ public final class HeadBundle {
      */
     public record ProbeFit(float[] weight, float[] bias, double lambda, LinearProbe.CrossValidation cv, double trainAccuracy,
                            String description) {
-    }
-
-    /** The preprocessing as bundles record it (model.json "preprocessing"). */
-    public static ObjectNode preprocessingJson(Preprocessing p) {
-        return Bundle.preprocessingJson(p);
-    }
-
-    /** Reads a preprocessing written by {@link #preprocessingJson}. */
-    public static Preprocessing preprocessing(JsonNode n) {
-        return Bundle.preprocessing(n);
     }
 
     /**
@@ -94,34 +76,8 @@ public final class HeadBundle {
 
     private static void write(Path dir, Backbone source, Network net, List<String> labels, String headInit, Map<String, ?> extra)
             throws IOException {
-        Files.createDirectories(dir);
-        ObjectNode m = Json.object();
-        m.put("format", Bundle.FORMAT);
-        m.put("graft_version", Version.VERSION);
-        m.put("created", Instant.now().toString());
-        Architecture arch = source.architecture();
-        m.put("model", arch.name());
-        if (arch instanceof KerasModel k) {
-            m.put("architecture", "keras");
-            m.put("classifier", k.graph().classifier());
-            Json.write(dir.resolve("topology.json"), k.config());
-        } else {
-            m.put("architecture", arch.name());
-        }
-        m.put("head", net.headName());
-        m.put("feature_dim", net.featureDim());
-        m.put("num_classes", labels.size());
-        m.set("labels", Json.tree(labels));
-        m.set("preprocessing", Bundle.preprocessingJson(source.preprocessing()));
-        ObjectNode w = m.putObject("source_weights");
-        w.put("path", source.source());
-        w.put("sha256", source.sha256());
-        w.put("head_init", headInit);
+        ObjectNode m = Bundle.manifest(source, net, labels, source.preprocessing(), headInit);
         extra.forEach((k, v) -> m.set(k, Json.tree(v)));
-        Json.write(dir.resolve("model.json"), m);
-        Json.write(dir.resolve("labels.json"), labels);
-        StateDict sd = net.stateDict();
-        sd.metadata().put("format", Bundle.FORMAT);
-        SafeTensors.write(sd, dir.resolve("weights.safetensors"));
+        Bundle.write(dir, m, source, net, labels);
     }
 }

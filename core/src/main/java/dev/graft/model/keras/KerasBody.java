@@ -2,11 +2,13 @@ package dev.graft.model.keras;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
+import dev.graft.model.nn.Activation;
 import dev.graft.model.nn.BatchNorm2d;
 import dev.graft.model.nn.Conv2d;
 import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.Module;
+import dev.graft.model.nn.Ops;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,6 +27,21 @@ public final class KerasBody extends Module implements FeatureMap {
     private final Map<String, Integer> lastUse = new HashMap<>();
     private final String output;
     private final int featureDim;
+    /** A convolution with TensorFlow's 'same' padding done before it (stride > 1 or an even kernel), and its activation. */
+    record PaddedConv(Conv2d conv, int[] kernel, int[] stride, java.util.function.UnaryOperator<NDArray> activation) {
+    }
+
+    /**
+     * For inference: ReLU6 nodes (by index) whose only reader is such a convolution (index): when that padding is
+     * one zero row and column at the bottom and right, as for stride 2 on even sizes, the ReLU6 writes straight into
+     * the padded buffer and the convolution reads it as is (one pass instead of a pass and a copy).
+     */
+    private final Map<Integer, Integer> reluIntoPaddedConv = new HashMap<>();
+    private final Map<Integer, PaddedConv> paddedConvs = new HashMap<>();
+    /** ReLU6 nodes whose input nothing else reads: inference overwrites it. */
+    private final Set<Integer> reluInPlace = new HashSet<>();
+    /** Of those, the ones reading a BatchNorm, whose backward does not need its output: training overwrites it too. */
+    private final Set<Integer> reluInPlaceTraining = new HashSet<>();
     /** The last node with a spatial output that every later node depends on only through it (Grad-CAM's map); -1: none. */
     private final int mapNode;
 
@@ -33,6 +50,8 @@ public final class KerasBody extends Module implements FeatureMap {
         private final Layers layers;
         private final Map<String, Conv2d> linearConvs = new HashMap<>();
         private final Map<String, BatchNorm2d> batchNorms = new HashMap<>();
+        private final Set<String> relu6 = new HashSet<>();
+        private final Map<String, PaddedConv> paddedConvs = new HashMap<>();
 
         Builder(Layers layers) {
             this.layers = layers;
@@ -57,6 +76,14 @@ public final class KerasBody extends Module implements FeatureMap {
 
         void batchNorm(String name, BatchNorm2d bn) {
             batchNorms.put(name, bn);
+        }
+
+        void relu6(String name) {
+            relu6.add(name);
+        }
+
+        void samePadConv(String name, PaddedConv conv) {
+            paddedConvs.put(name, conv);
         }
     }
 
@@ -111,6 +138,34 @@ public final class KerasBody extends Module implements FeatureMap {
         }
         featureDim = (int) Arrays.stream(shapes.get(output)).reduce(1, (x, y) -> x * y);
         mapNode = lastFeatureMap(shapes);
+        Map<String, Integer> index = new HashMap<>();
+        for (int k = 0; k < nodes.size(); k++) {
+            index.put(nodes.get(k).name(), k);
+        }
+        for (int k = 0; k < nodes.size(); k++) {
+            KerasLayers.Node node = nodes.get(k);
+            PaddedConv pc = b.paddedConvs.get(node.name());
+            if (pc != null) {
+                paddedConvs.put(k, pc);
+            }
+            if (!b.relu6.contains(node.name()) || node.inputs().size() != 1 || node.name().equals(output) || k == mapNode) {
+                continue;
+            }
+            String in = node.inputs().get(0);
+            if (readers.get(in) == 1 && index.containsKey(in) && !in.equals(output) && index.get(in) != mapNode) {
+                reluInPlace.add(k);
+                if (b.batchNorms.containsKey(in)) {
+                    reluInPlaceTraining.add(k);
+                }
+            }
+            if (readers.getOrDefault(node.name(), 0) == 1) {
+                for (int j = k + 1; j < nodes.size(); j++) {
+                    if (nodes.get(j).inputs().equals(List.of(node.name())) && b.paddedConvs.containsKey(nodes.get(j).name())) {
+                        reluIntoPaddedConv.put(k, j);
+                    }
+                }
+            }
+        }
     }
 
     private int lastFeatureMap(Map<String, long[]> shapes) {
@@ -167,6 +222,11 @@ public final class KerasBody extends Module implements FeatureMap {
         return out == map ? out.reshape(out.getShape().get(0), featureDim) : Module.free(out, out.reshape(out.getShape().get(0), featureDim));
     }
 
+    private static boolean padsBottomRightByOne(NDArray x, PaddedConv pc) {
+        long[] p = KerasLayers.tfSamePadding(x.getShape().get(2), x.getShape().get(3), pc.kernel(), pc.stride());
+        return p[0] == 0 && p[1] == 1 && p[2] == 0 && p[3] == 1 && x.getShape().dimension() == 4;
+    }
+
     /** Nodes {@code from} to {@code to} (exclusive); {@code input} is the image, or node {@code from - 1}'s value. */
     private NDArray run(int from, int to, NDArray input, boolean training, String result) {
         Map<String, NDArray> values = new HashMap<>();
@@ -176,6 +236,9 @@ public final class KerasBody extends Module implements FeatureMap {
             values.put(nodes.get(from - 1).name(), input);
             holders.put(input, 1);
         }
+        // inference (no training, no autograd) may overwrite activations nothing else reads
+        boolean inPlace = Activation.inPlaceAllowed(training);
+        Set<Integer> prePadded = new HashSet<>();
         for (int k = from; k < to; k++) {
             KerasLayers.Node node = nodes.get(k);
             List<NDArray> in = new ArrayList<>();
@@ -186,7 +249,24 @@ public final class KerasBody extends Module implements FeatureMap {
                     in.add(values.get(i));
                 }
             }
-            NDArray value = node.op().apply(in, training);
+            NDArray value;
+            Integer reader = inPlace ? reluIntoPaddedConv.get(k) : null;
+            PaddedConv next = reader == null || reader >= to ? null : paddedConvs.get(reader);
+            if (next != null && holders.getOrDefault(in.get(0), 0) <= 1 && padsBottomRightByOne(in.get(0), next)) {
+                value = Ops.RELU6_PAD.apply(in.get(0));
+                prePadded.add(reader);
+            } else if (prePadded.contains(k)) {
+                PaddedConv pc = paddedConvs.get(k);
+                NDArray y = pc.conv().apply(in.get(0), training);
+                value = pc.activation().apply(y);
+                if (value != y) {
+                    y.close();
+                }
+            } else if ((inPlace ? reluInPlace : reluInPlaceTraining).contains(k) && in.get(0) != input && holders.getOrDefault(in.get(0), 0) == 1) {
+                value = Ops.RELU6_INPLACE.apply(in.get(0));
+            } else {
+                value = node.op().apply(in, training);
+            }
             values.put(node.name(), value);
             holders.merge(value, 1, Integer::sum);
             // Free each activation after its last reader, as PyTorch's refcounting does; DJL would keep all of them

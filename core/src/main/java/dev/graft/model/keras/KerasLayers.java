@@ -64,6 +64,9 @@ final class KerasLayers {
         FACTORIES.put("DepthwiseConv2D", KerasLayers::conv);
         FACTORIES.put("BatchNormalization", KerasLayers::batchNorm);
         FACTORIES.put("Activation", (l, c, in, b) -> {
+            if (c.path("activation").asText().equals("relu6")) {
+                b.relu6(l.name());
+            }
             UnaryOperator<NDArray> f = ACTIVATIONS.get(c.path("activation").asText());
             return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> f.apply(x.get(0)));
         });
@@ -146,6 +149,9 @@ final class KerasLayers {
             b.linearConv(n, conv);
         }
         long[] shp = {outC, outSize(s0[1], k[0], st[0], same), outSize(s0[2], k[1], st[1], same)};
+        if (dynamicPad) {
+            b.samePadConv(n, new KerasBody.PaddedConv(conv, k, st, f));
+        }
         return new Node(n, l.inputs(), shp, (x, t) -> {
             NDArray a = dynamicPad ? tfSamePad(x.get(0), k, st, 0) : x.get(0);
             NDArray y = conv.apply(a, t);
@@ -187,6 +193,7 @@ final class KerasLayers {
             throw new IllegalArgumentException("layer '" + l.name() + "': ReLU threshold is not supported");
         }
         if (slope == 0 && max == 6) {
+            b.relu6(l.name());
             return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> Activation.RELU6.apply(x.get(0)));
         }
         return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> {
@@ -310,6 +317,13 @@ final class KerasLayers {
     }
 
     /** TensorFlow 'same' padding: total = max((ceil(n/s)-1)*s + k - n, 0), the odd pixel goes after. */
+    /** TensorFlow's 'same' padding of an (h, w) input: {top, bottom, left, right}. */
+    static long[] tfSamePadding(long h, long w, int[] k, int[] s) {
+        long th = Math.max((ceilDiv(h, s[0]) - 1) * s[0] + k[0] - h, 0);
+        long tw = Math.max((ceilDiv(w, s[1]) - 1) * s[1] + k[1] - w, 0);
+        return new long[] {th / 2, th - th / 2, tw / 2, tw - tw / 2};
+    }
+
     static NDArray tfSamePad(NDArray x, int[] k, int[] s, float value) {
         long h = x.getShape().get(2);
         long w = x.getShape().get(3);

@@ -27,6 +27,20 @@ public enum Activation {
         };
     }
 
+    /**
+     * f(x), overwriting x where libtorch can (ReLU6, as torch.nn.ReLU6(inplace=True)): for an activation whose only
+     * reader is this function and, under autograd, whose producer's backward does not need it (BatchNorm,
+     * convolution). Returns the result; x's handle is freed.
+     */
+    public NDArray applyInPlace(NDArray x) {
+        return Module.free(x, this == RELU6 ? Ops.RELU6_INPLACE.apply(x) : apply(x));
+    }
+
+    /** Whether this forward may overwrite activations: no training, no autograd recording on this thread. */
+    public static boolean inPlaceAllowed(boolean training) {
+        return !training && !JniUtils.isGradMode();
+    }
+
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

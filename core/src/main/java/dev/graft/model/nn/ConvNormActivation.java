@@ -22,7 +22,9 @@ public final class ConvNormActivation extends Module {
     public NDArray apply(NDArray x, boolean training) {
         NDArray y = conv.apply(x, training);
         y = free(y, bn.apply(y, training));
-        return free(y, activation.apply(y));
+        // the normalised output has no other reader and BatchNorm's backward does not need it: ReLU6 overwrites it,
+        // as torch.nn.ReLU6(inplace=True) does (training keeps one activation per layer fewer for backward)
+        return activation == Activation.RELU6 || Activation.inPlaceAllowed(training) ? activation.applyInPlace(y) : free(y, activation.apply(y));
     }
 
     /** A BatchNorm2d's eps and momentum (torchvision: 1e-5 and 0.1, MobileNetV3 0.001 and 0.01). */

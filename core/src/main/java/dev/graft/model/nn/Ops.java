@@ -18,10 +18,13 @@ import java.util.Locale;
  * libtorch operators that DJL 0.36 does not expose, each one op with a one-pass backward: ReLU6 (hardtanh),
  * Hardswish, Hardsigmoid, SiLU, and autograd-keeping casts to and from bfloat16. Composed from DJL's own operators
  * their backward makes several passes over each activation (MobileNet v1 trained 35% slower with ReLU6 as clip).
+ * For inference, ReLU6 in place and ReLU6 fused with TensorFlow's 'same' padding (see {@link #RELU6_PAD}).
  * Each comes from a tiny TorchScript module in {@code ops/} that {@code tools/make_ops.py} writes.
  */
 public enum Ops {
-    RELU6, HARDSWISH, HARDSIGMOID, SILU, BFLOAT16, FLOAT32;
+    RELU6, HARDSWISH, HARDSIGMOID, SILU, BFLOAT16, FLOAT32,
+    /** Inference only (no autograd): ReLU6 in place; ReLU6 into a buffer padded by one zero row and column (bottom, right). */
+    RELU6_INPLACE, RELU6_PAD;
 
     private final PtSymbolBlock module = load(name().toLowerCase(Locale.ROOT));
 
@@ -34,7 +37,7 @@ public enum Ops {
             // always run in "train" mode: these ops behave the same in both, and DJL runs an eval-mode module
             // without autograd. One call here does DJL's first-call bookkeeping before any concurrent use.
             try (NDManager m = Torch.newManager()) {
-                b.forward(new ParameterStore(m, false), new NDList(m.create(new float[] {7f})), true);
+                b.forward(new ParameterStore(m, false), new NDList(m.create(new float[] {7f}, new ai.djl.ndarray.types.Shape(1, 1, 1, 1))), true);
             }
             return b;
         } catch (IOException e) {
