@@ -4,7 +4,7 @@
 # (set, variant, seed) under runs/options/; prints a markdown table: test accuracy per seed, mean, spread (max - min),
 # how often the fine-tuned network was kept over the probe, the fine-tuned candidate's validation accuracy (mean),
 # and the mean time per run. The default rows are run with --tta 4, so TTA's figure costs no extra training.
-# Usage: bench/practitioner_options.sh [variant...]   variants: default ls mixup cutmix onecycle lrfind
+# Usage: [SETS="flowers12:full"] [SEEDS="1"] bench/practitioner_options.sh [variant...]   variants: default ls mixup cutmix onecycle lrfind
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${GRAFT_SHARED:-../shared}
@@ -30,7 +30,7 @@ for s in "${sets[@]}"; do
   extra=()
   [ "$n" = full ] || extra=(--per-class "$n")
   for v in "${variants[@]}"; do
-    for seed in 1 2 3; do
+    for seed in ${SEEDS:-1 2 3}; do
       out=runs/options/$data-$n/$v-seed$seed
       [ -f "$out/metrics.json" ] && continue
       mkdir -p "$(dirname "$out")"
@@ -38,7 +38,8 @@ for s in "${sets[@]}"; do
       ${GRAFT:-./graft} train --data "$shared/data/$data" --model mobilenet_v1_0.75 --weights "$weights" --seed "$seed" \
           $(flags "$v") --out "$out" --overwrite --no-progress "${extra[@]}" > "$out.log" 2>&1 || { echo "failed: $s $v $seed (see $out.log)"; exit 1; }
     done
-    /usr/bin/python3 - "$s" "$v" "$(flags "$v")" runs/options/$data-$n/$v-seed{1,2,3}/metrics.json <<'PY'
+    files=(); for seed in ${SEEDS:-1 2 3}; do files+=("runs/options/$data-$n/$v-seed$seed/metrics.json"); done
+    /usr/bin/python3 - "$s" "$v" "$(flags "$v")" "${files[@]}" <<'PY'
 import json, re, sys
 s, v, fl, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 ms = [json.load(open(f)) for f in files]
@@ -49,9 +50,10 @@ for m in ms:
     g = re.search(r"fine-tuned accuracy ([0-9.]+)", m.get("selection") or "")
     if g: ft.append(float(g.group(1)))
 tta = [m["test_acc_tta"] for m in ms if m.get("test_acc_tta") is not None]
-print("| %s | %s | `%s` | %s | %.4f | %.3f | %d/3 | %s | %s | %.0f s |" % (s, v, fl, ", ".join("%.3f" % a for a in acc), sum(acc) / 3,
-      max(acc) - min(acc), kept, "%.3f" % (sum(ft) / len(ft)) if ft else "-",
-      ("%.4f" % (sum(tta) / len(tta))) if tta else "-", sum(m["seconds"] for m in ms) / 3))
+n = len(ms)
+print("| %s | %s | `%s` | %s | %.4f | %.3f | %d/%d | %s | %s | %.0f s |" % (s, v, fl, ", ".join("%.3f" % a for a in acc), sum(acc) / n,
+      max(acc) - min(acc), kept, n, "%.3f" % (sum(ft) / len(ft)) if ft else "-",
+      ("%.4f" % (sum(tta) / len(tta))) if tta else "-", sum(m["seconds"] for m in ms) / n))
 PY
   done
 done

@@ -191,7 +191,13 @@ def main():
     torch.manual_seed(0)
     extra = {}
     if args.mode in ("train", "infer"):
-        rates = bench_compute(args, args.mode == "train")
+        try:
+            rates = bench_compute(args, args.mode == "train")
+        except RuntimeError as e:
+            # e.g. torch 1.13 has no bfloat16 backward for ReLU6 (hardtanh): autocast cannot train MobileNet v1
+            print(json.dumps({"impl": "pytorch", "torch": torch.__version__, "model": args.model, "mode": args.mode,
+                              "error": str(e).splitlines()[0]}))
+            return
     elif args.mode == "pipeline":
         rates = bench_pipeline(args)
     elif args.mode == "epoch":

@@ -1,21 +1,16 @@
 package dev.graft.spark;
 
 import dev.graft.data.BadImageException;
-import dev.graft.data.ImageDecoder;
 import dev.graft.data.RgbImage;
-import dev.graft.model.nn.Precision;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
-import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
@@ -45,26 +40,16 @@ import java.util.concurrent.ConcurrentHashMap;
  *         .transform(labelledPaths);
  * }</pre>
  */
-public final class FeatureExtractor extends Transformer implements DefaultParamsWritable {
+public final class FeatureExtractor extends ImageTransformer<FeatureExtractor> {
     private static final long serialVersionUID = 1L;
     private static final Map<String, Path> DRIVER_COPIES = new ConcurrentHashMap<>();
 
-    private final String uid;
     private final Param<String> model;
     private final Param<String> weights;
     private final Param<String> normalization;
     private final IntParam imageSize;
     private final BooleanParam shortSide;
-    private final Param<String> pathCol;
-    private final Param<String> contentCol;
     private final Param<String> featuresCol;
-    private final Param<String> errorCol;
-    private final Param<String> precision;
-    private final Param<String> ship;
-    private final IntParam batchSize;
-    private final IntParam threads;
-    private final LongParam maxPixels;
-    private transient Metrics metrics;
     private transient FeaturesMeta lastMeta;
 
     public FeatureExtractor() {
@@ -72,40 +57,19 @@ public final class FeatureExtractor extends Transformer implements DefaultParams
     }
 
     public FeatureExtractor(String uid) {
-        this.uid = uid;
+        super(uid, 32);
         model = new Param<>(this, "model", "source architecture, as graft train's --model (graft models lists them)");
         weights = new Param<>(this, "weights", "the source weights: .pth, .safetensors, Keras .h5, or a TF.js model.json / its folder (any Hadoop path)");
         normalization = new Param<>(this, "normalization", "weights (their own), imagenet or minus1to1",
                 ParamValidators.inArray(new String[] {"weights", "imagenet", "minus1to1"}));
         imageSize = new IntParam(this, "imageSize", "input crop size (0: the weights')", ParamValidators.gtEq(0));
         shortSide = new BooleanParam(this, "shortSide", "test resize keeps the aspect ratio (torchvision's Resize(256)) instead of the book's 256x256");
-        pathCol = new Param<>(this, "pathCol", "input column with the image file's path (any Hadoop path)");
-        contentCol = new Param<>(this, "contentCol", "input column with the file's bytes, used when present (else the path is read); not kept");
         featuresCol = new Param<>(this, "featuresCol", "output column: the pooled features (array<float>)");
-        errorCol = new Param<>(this, "errorCol", "output column: why the image has no features, null when it has");
-        precision = new Param<>(this, "precision", "auto, fp32 or bf16", ParamValidators.inArray(new String[] {"auto", "fp32", "bf16"}));
-        ship = new Param<>(this, "ship", "auto, always or never (see ImageScorer)", ParamValidators.inArray(new String[] {"auto", "always", "never"}));
-        batchSize = new IntParam(this, "batchSize", "images per forward pass", ParamValidators.gtEq(1));
-        threads = new IntParam(this, "threads", "libtorch intra-op threads per executor JVM (0: spark.task.cpus)", ParamValidators.gtEq(0));
-        maxPixels = new LongParam(this, "maxPixels", "refuse images whose header declares more pixels", ParamValidators.gt(0));
         setDefault(model, "resnet18");
         setDefault(normalization, "weights");
         setDefault(imageSize, 0);
         setDefault(shortSide, false);
-        setDefault(pathCol, "path");
-        setDefault(contentCol, "content");
         setDefault(featuresCol, "features");
-        setDefault(errorCol, "error");
-        setDefault(precision, "auto");
-        setDefault(ship, "auto");
-        setDefault(batchSize, 32);
-        setDefault(threads, 0);
-        setDefault(maxPixels, ImageDecoder.DEFAULT_MAX_PIXELS);
-    }
-
-    @Override
-    public String uid() {
-        return uid;
     }
 
     public Param<String> model() {
@@ -128,40 +92,8 @@ public final class FeatureExtractor extends Transformer implements DefaultParams
         return shortSide;
     }
 
-    public Param<String> pathCol() {
-        return pathCol;
-    }
-
-    public Param<String> contentCol() {
-        return contentCol;
-    }
-
     public Param<String> featuresCol() {
         return featuresCol;
-    }
-
-    public Param<String> errorCol() {
-        return errorCol;
-    }
-
-    public Param<String> precision() {
-        return precision;
-    }
-
-    public Param<String> ship() {
-        return ship;
-    }
-
-    public IntParam batchSize() {
-        return batchSize;
-    }
-
-    public IntParam threads() {
-        return threads;
-    }
-
-    public LongParam maxPixels() {
-        return maxPixels;
     }
 
     public FeatureExtractor setModel(String v) {
@@ -189,54 +121,8 @@ public final class FeatureExtractor extends Transformer implements DefaultParams
         return this;
     }
 
-    public FeatureExtractor setPathCol(String v) {
-        set(pathCol, v);
-        return this;
-    }
-
-    public FeatureExtractor setContentCol(String v) {
-        set(contentCol, v);
-        return this;
-    }
-
     public FeatureExtractor setFeaturesCol(String v) {
         set(featuresCol, v);
-        return this;
-    }
-
-    public FeatureExtractor setErrorCol(String v) {
-        set(errorCol, v);
-        return this;
-    }
-
-    public FeatureExtractor setPrecision(String v) {
-        set(precision, Precision.parse(v).label());
-        return this;
-    }
-
-    public FeatureExtractor setShip(String v) {
-        set(ship, Shipped.Ship.parse(v).name().toLowerCase(java.util.Locale.ROOT));
-        return this;
-    }
-
-    public FeatureExtractor setBatchSize(int v) {
-        set(batchSize, v);
-        return this;
-    }
-
-    public FeatureExtractor setThreads(int v) {
-        set(threads, v);
-        return this;
-    }
-
-    public FeatureExtractor setMaxPixels(long v) {
-        set(maxPixels, v);
-        return this;
-    }
-
-    /** Accumulators that count images and time (read them after the action); not a parameter, not saved. */
-    public FeatureExtractor setMetrics(Metrics m) {
-        this.metrics = m;
         return this;
     }
 

@@ -2,21 +2,16 @@ package dev.graft.spark;
 
 import dev.graft.app.Classifier;
 import dev.graft.data.BadImageException;
-import dev.graft.data.ImageDecoder;
 import dev.graft.data.RgbImage;
-import dev.graft.model.nn.Precision;
 import dev.graft.train.Bundle;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.IntParam;
-import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
@@ -46,7 +41,7 @@ import java.util.List;
  *         .transform(spark.read().format("binaryFile").load("s3a://photos/2024/*.jpg"));
  * }</pre>
  */
-public final class ImageScorer extends Transformer implements DefaultParamsWritable {
+public final class ImageScorer extends ImageTransformer<ImageScorer> {
     private static final long serialVersionUID = 1L;
     /** The type of the top-k column: classes, most probable first. */
     public static final DataType TOP_K_TYPE = DataTypes.createArrayType(DataTypes.createStructType(new StructField[] {
@@ -54,72 +49,31 @@ public final class ImageScorer extends Transformer implements DefaultParamsWrita
         DataTypes.createStructField("index", DataTypes.IntegerType, false),
         DataTypes.createStructField("probability", DataTypes.FloatType, false)}), false);
 
-    private final String uid;
     private final Param<String> bundle;
-    private final Param<String> pathCol;
-    private final Param<String> contentCol;
     private final Param<String> predictionCol;
     private final Param<String> probabilityCol;
     private final Param<String> topKCol;
-    private final Param<String> errorCol;
-    private final Param<String> precision;
-    private final Param<String> ship;
     private final IntParam topK;
-    private final IntParam batchSize;
-    private final IntParam threads;
-    private final LongParam maxPixels;
-    private transient Metrics metrics;
 
     public ImageScorer() {
         this(Identifiable.randomUID("graftImageScorer"));
     }
 
     public ImageScorer(String uid) {
-        this.uid = uid;
+        super(uid, 16);
         bundle = new Param<>(this, "bundle", "the model bundle (the --out folder of graft train or fit-head): a local or shared path, or a Hadoop URI");
-        pathCol = new Param<>(this, "pathCol", "input column with the image file's path (any Hadoop path)");
-        contentCol = new Param<>(this, "contentCol", "input column with the file's bytes, used when present (else the path is read); not kept in the output");
         predictionCol = new Param<>(this, "predictionCol", "output column: the most probable class");
         probabilityCol = new Param<>(this, "probabilityCol", "output column: its probability");
         topKCol = new Param<>(this, "topKCol", "output column: the top-k classes (label, index, probability), most probable first");
-        errorCol = new Param<>(this, "errorCol", "output column: why the image could not be scored, null when it was");
-        precision = new Param<>(this, "precision", "auto (bf16 where the CPU has native bfloat16, else fp32), fp32 or bf16",
-                ParamValidators.inArray(new String[] {"auto", "fp32", "bf16"}));
-        ship = new Param<>(this, "ship", "auto (the bundle is sent with the job on a cluster, read in place in local mode), always, or never "
-                + "(a path every executor can read)", ParamValidators.inArray(new String[] {"auto", "always", "never"}));
         topK = new IntParam(this, "topK", "classes in the top-k column", ParamValidators.gtEq(1));
-        batchSize = new IntParam(this, "batchSize", "images per forward pass", ParamValidators.gtEq(1));
-        threads = new IntParam(this, "threads", "libtorch intra-op threads per executor JVM (0: spark.task.cpus)", ParamValidators.gtEq(0));
-        maxPixels = new LongParam(this, "maxPixels", "refuse images whose header declares more pixels (decompression bombs)", ParamValidators.gt(0));
-        setDefault(pathCol, "path");
-        setDefault(contentCol, "content");
         setDefault(predictionCol, "label");
         setDefault(probabilityCol, "probability");
         setDefault(topKCol, "top_k");
-        setDefault(errorCol, "error");
-        setDefault(precision, "auto");
-        setDefault(ship, "auto");
         setDefault(topK, 5);
-        setDefault(batchSize, 16);
-        setDefault(threads, 0);
-        setDefault(maxPixels, ImageDecoder.DEFAULT_MAX_PIXELS);
-    }
-
-    @Override
-    public String uid() {
-        return uid;
     }
 
     public Param<String> bundle() {
         return bundle;
-    }
-
-    public Param<String> pathCol() {
-        return pathCol;
-    }
-
-    public Param<String> contentCol() {
-        return contentCol;
     }
 
     public Param<String> predictionCol() {
@@ -134,46 +88,12 @@ public final class ImageScorer extends Transformer implements DefaultParamsWrita
         return topKCol;
     }
 
-    public Param<String> errorCol() {
-        return errorCol;
-    }
-
-    public Param<String> precision() {
-        return precision;
-    }
-
-    public Param<String> ship() {
-        return ship;
-    }
-
     public IntParam topK() {
         return topK;
     }
 
-    public IntParam batchSize() {
-        return batchSize;
-    }
-
-    public IntParam threads() {
-        return threads;
-    }
-
-    public LongParam maxPixels() {
-        return maxPixels;
-    }
-
     public ImageScorer setBundle(String v) {
         set(bundle, v);
-        return this;
-    }
-
-    public ImageScorer setPathCol(String v) {
-        set(pathCol, v);
-        return this;
-    }
-
-    public ImageScorer setContentCol(String v) {
-        set(contentCol, v);
         return this;
     }
 
@@ -192,44 +112,8 @@ public final class ImageScorer extends Transformer implements DefaultParamsWrita
         return this;
     }
 
-    public ImageScorer setErrorCol(String v) {
-        set(errorCol, v);
-        return this;
-    }
-
-    public ImageScorer setPrecision(String v) {
-        set(precision, Precision.parse(v).label());
-        return this;
-    }
-
-    public ImageScorer setShip(String v) {
-        set(ship, Shipped.Ship.parse(v).name().toLowerCase(java.util.Locale.ROOT));
-        return this;
-    }
-
     public ImageScorer setTopK(int v) {
         set(topK, v);
-        return this;
-    }
-
-    public ImageScorer setBatchSize(int v) {
-        set(batchSize, v);
-        return this;
-    }
-
-    public ImageScorer setThreads(int v) {
-        set(threads, v);
-        return this;
-    }
-
-    public ImageScorer setMaxPixels(long v) {
-        set(maxPixels, v);
-        return this;
-    }
-
-    /** Accumulators that count images and time (read them after the action); not a parameter, not saved. */
-    public ImageScorer setMetrics(Metrics m) {
-        this.metrics = m;
         return this;
     }
 
