@@ -160,8 +160,11 @@ public final class KerasBody extends Module implements FeatureMap {
             }
             if (readers.getOrDefault(node.name(), 0) == 1) {
                 for (int j = k + 1; j < nodes.size(); j++) {
-                    if (nodes.get(j).inputs().equals(List.of(node.name())) && b.paddedConvs.containsKey(nodes.get(j).name())) {
-                        reluIntoPaddedConv.put(k, j);
+                    if (nodes.get(j).inputs().equals(List.of(node.name()))) {
+                        if (b.paddedConvs.containsKey(nodes.get(j).name())) {
+                            reluIntoPaddedConv.put(k, j);
+                        }
+                        break; // its one reader
                     }
                 }
             }
@@ -223,8 +226,11 @@ public final class KerasBody extends Module implements FeatureMap {
     }
 
     private static boolean padsBottomRightByOne(NDArray x, PaddedConv pc) {
+        if (x.getShape().dimension() != 4) {
+            return false;
+        }
         long[] p = KerasLayers.tfSamePadding(x.getShape().get(2), x.getShape().get(3), pc.kernel(), pc.stride());
-        return p[0] == 0 && p[1] == 1 && p[2] == 0 && p[3] == 1 && x.getShape().dimension() == 4;
+        return p[0] == 0 && p[1] == 1 && p[2] == 0 && p[3] == 1;
     }
 
     /** Nodes {@code from} to {@code to} (exclusive); {@code input} is the image, or node {@code from - 1}'s value. */

@@ -17,6 +17,8 @@ public final class Conv2d extends Module {
     private final Shape padding;
     private final Shape dilation;
     private final int groups;
+    /** A 1x1 convolution without padding or groups: a matrix product per pixel (see {@link #pointwise}). */
+    private final boolean pointwise;
 
     Conv2d(Layers l, int in, int out, int kh, int kw, int sh, int sw, int ph, int pw, int dilation, int groups, boolean bias) {
         this.compute = l.compute();
@@ -26,6 +28,7 @@ public final class Conv2d extends Module {
         this.padding = new Shape(ph, pw);
         this.dilation = new Shape(dilation, dilation);
         this.groups = groups;
+        this.pointwise = groups == 1 && kh == 1 && kw == 1 && ph == 0 && pw == 0;
         compute.register(this);
     }
 
@@ -33,17 +36,12 @@ public final class Conv2d extends Module {
     public NDArray apply(NDArray x, boolean training) {
         try (Compute.Weights w = compute.weights(this, weight(), bias(), training)) {
             PtNDArray in = (PtNDArray) compute.operand(x);
-            if (pointwise() && compute.channelsLast() && in.getShape().dimension() == 4
+            if (pointwise && compute.channelsLast() && in.getShape().dimension() == 4
                     && (in.getDataType() == DataType.BFLOAT16 || !PointwiseCheck.CONVOLUTION_EXACT)) {
                 return pointwise(in, (PtNDArray) w.weight(), (PtNDArray) w.bias());
             }
             return JniUtils.convolution(in, (PtNDArray) w.weight(), (PtNDArray) w.bias(), stride, padding, dilation, groups);
         }
-    }
-
-    private boolean pointwise() {
-        Shape k = weight.getArray().getShape();
-        return groups == 1 && k.get(2) == 1 && k.get(3) == 1 && padding.get(0) == 0 && padding.get(1) == 0;
     }
 
     /**
