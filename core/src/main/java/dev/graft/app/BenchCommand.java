@@ -19,7 +19,8 @@ import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.Precision;
 import dev.graft.model.nn.Torch;
 import dev.graft.train.BatchSource;
-import dev.graft.train.GroupedSgd;
+import dev.graft.train.Sgd;
+import dev.graft.train.TrainingPlan;
 import dev.graft.train.Loss;
 import dev.graft.train.LrSchedule;
 import dev.graft.train.ParamGroups;
@@ -162,18 +163,23 @@ final class BenchCommand implements Callable<Integer> {
                 @Override
                 public void onBatch(Trainer t, BatchSource.Batch b, float lossSum) {
                     long now = System.nanoTime();
-                    if (t.state().batch > warmup) {
+                    if (t.progress().batch > warmup) {
                         rates.add(b.size() / ((now - last[0]) / 1e9));
                     }
                     last[0] = now;
                 }
             };
             Recipe r = Recipe.book(Recipe.Mode.FINETUNE, 1).toBuilder().momentum(0.9).batchSize(batch).epochs(1).build();
-            new Trainer(net, ParamGroups.bodyAndHead(net, 1e-5, 1e-4), LrSchedule.of(r, source.batchesPerEpoch()),
-                    new GroupedSgd(r.weightDecay(), r.momentum()), new Loss(r.lossReduction()), source, 1, 1, List.of(timer),
-                    new StopSignal()).fit();
+            new Trainer(plan(net, r, source, 1), List.of(timer), new StopSignal()).fit();
             return rates.stream().mapToDouble(Double::doubleValue).toArray();
         }
+    }
+
+    /** The book's SGD step (momentum 0.9, the head at 10x) over {@code epochs} epochs of {@code source}. */
+    private static TrainingPlan plan(Network net, Recipe r, BatchSource source, int epochs) {
+        return new TrainingPlan(net, ParamGroups.bodyAndHead(net, 1e-5, 1e-4).withWeightDecay(r.optimization().weightDecay(), true),
+                LrSchedule.of(r, (long) source.batchesPerEpoch() * epochs), new Sgd(r.optimization().momentum()),
+                new Loss(r.optimization().loss()), source, epochs, 1);
     }
 
     /** {@code batches} batches of one random image batch (what the loader would hand over), labels alternating. */
@@ -330,15 +336,13 @@ final class BenchCommand implements Callable<Integer> {
             TrainingListener timer = new TrainingListener() {
                 @Override
                 public void onEpoch(Trainer t) {
-                    var e = t.state().last();
+                    var e = t.progress().last();
                     double total = (System.nanoTime() - t0[0]) / 1e9;
                     perEpoch.add(new double[] {e.seconds() > 0 ? e.examplesPerSec() * e.seconds() / total : 0, e.dataWaitSeconds(), total});
                     t0[0] = System.nanoTime();
                 }
             };
-            new Trainer(net, ParamGroups.bodyAndHead(net, 1e-5, 1e-4), LrSchedule.of(r, (long) source.batchesPerEpoch() * r.epochs()),
-                    new GroupedSgd(r.weightDecay(), r.momentum()), new Loss(r.lossReduction()), source, r.epochs(), 1,
-                    List.of(timer), new StopSignal()).fit();
+            new Trainer(plan(net, r, source, r.schedule().epochs()), List.of(timer), new StopSignal()).fit();
             last = perEpoch.get(perEpoch.size() - 1);
         }
         return last;

@@ -79,7 +79,7 @@ final class CompareCommand implements Callable<Integer> {
             boolean sourceClass = mode.equalsIgnoreCase("source-class");
             for (long seed : seeds) {
                 Recipe r0 = recipe.resolve(sourceClass ? Recipe.Mode.FINETUNE : Recipe.Mode.parse(mode),
-                        sourceClass ? Recipe.HeadInit.SOURCE_CLASS : recipe.headInit, seed, trainSize);
+                        sourceClass ? Recipe.HeadInit.SOURCE_CLASS : recipe.headInit, seed, trainSize, data.model);
                 RunConfig cfg = data.config(r0, 0).build();
                 System.out.println("\n== " + mode + ", seed " + seed + " ==");
                 FineTuning.Result r = RunFolder.train(cfg, out.resolve(mode + "-seed" + seed), overwrite, System.out,

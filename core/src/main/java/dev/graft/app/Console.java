@@ -34,15 +34,15 @@ final class Console implements TrainingListener {
     public void onStart(Trainer t) {
         double rate = estimateRate(t);
         int batches = t.data().batchesPerEpoch();
-        int epochsLeft = t.epochs() - t.state().epoch;
-        long batchesLeft = (long) epochsLeft * batches - t.state().batch;
+        int epochsLeft = t.epochs() - t.progress().epoch;
+        long batchesLeft = (long) epochsLeft * batches - t.progress().batch;
         int perBatch = t.data().batchSize();
         double seconds = rate > 0 ? batchesLeft * perBatch / rate : Double.NaN;
         out.printf(Locale.ROOT, "estimated time: about %s for %s (~%.1f images/s measured here), plus evaluation after each epoch%n",
-                human(seconds), t.state().epoch == 0 && t.state().batch == 0 ? epochsLeft + " epoch(s) of " + batches + " batches"
+                human(seconds), t.progress().epoch == 0 && t.progress().batch == 0 ? epochsLeft + " epoch(s) of " + batches + " batches"
                         : "the " + batchesLeft + " batches left of " + epochsLeft + " epoch(s)", rate);
-        EpochMetrics start = t.state().last();
-        if (start != null && start.epoch() == 0 && t.state().epoch == 0) {
+        EpochMetrics start = t.progress().last();
+        if (start != null && start.epoch() == 0 && t.progress().epoch == 0) {
             out.printf(Locale.ROOT, "epoch 0 (before training): val acc %.3f, val loss %.3f%s%n", start.valAcc(), start.valLoss(),
                     Double.isNaN(start.testAcc()) ? "" : String.format(Locale.ROOT, ", test acc %.3f", start.testAcc()));
         }
@@ -89,7 +89,7 @@ final class Console implements TrainingListener {
         if (!bar) {
             return;
         }
-        Trainer.State s = t.state();
+        dev.graft.train.Progress s = t.progress();
         if (progress == null) {
             progress = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", s.epoch + 1, t.epochs()))
                     .setInitialMax(t.data().batchesPerEpoch()).setStyle(ProgressBarStyle.ASCII).setUnit(" batches", 1)
@@ -107,7 +107,7 @@ final class Console implements TrainingListener {
             progress.close();
             progress = null;
         }
-        out.println(bookLine(t.state().last(), t.epochs()));
+        out.println(bookLine(t.progress().last(), t.epochs()));
     }
 
     static String bookLine(EpochMetrics m, int epochs) {

@@ -32,7 +32,7 @@ final class LrFindCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         data.root(); // --data or --labels is required
         Torch.threads(data.threads);
-        RunConfig cfg = data.config(recipe.resolve(RunFolder.trainSize(data, recipe.recipe)), 0).build();
+        RunConfig cfg = data.config(recipe.resolve(RunFolder.trainSize(data, recipe.recipe), data.model), 0).build();
         Path dir = out != null ? out : RunFolder.fresh(Path.of("runs"), "lr-find");
         // only an earlier sweep's folder is replaced; anything else must be new or empty
         if (Files.isDirectory(dir) && !RunFolder.isEmpty(dir) && !Files.exists(dir.resolve("lr-find.json"))) {

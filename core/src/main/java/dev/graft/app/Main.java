@@ -6,7 +6,8 @@ import dev.graft.data.OnBadImage;
 import dev.graft.model.nn.Precision;
 import dev.graft.train.Recipe;
 import dev.graft.train.RunConfig;
-import dev.graft.train.Trainer;
+import dev.graft.train.DivergedException;
+import dev.graft.train.StoppedException;
 import dev.graft.weights.DownloadException;
 import dev.graft.weights.WeightsException;
 import picocli.CommandLine;
@@ -42,7 +43,9 @@ public final class Main implements Runnable {
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.registerConverter(Recipe.Mode.class, Recipe.Mode::parse);
         cli.registerConverter(Recipe.HeadInit.class, Recipe.HeadInit::parse);
-        cli.registerConverter(Recipe.Schedule.class, Recipe.Schedule::parse);
+        cli.registerConverter(Recipe.Shape.class, Recipe.Shape::parse);
+        cli.registerConverter(Recipe.Quality.class, Recipe.Quality::parse);
+        cli.registerConverter(dev.graft.train.Optimizer.Kind.class, dev.graft.train.Optimizer.Kind::parse);
         cli.registerConverter(OnBadImage.class, OnBadImage::parse);
         cli.registerConverter(Precision.class, Precision::parse);
         cli.registerConverter(RunConfig.Normalization.class, RunConfig.Normalization::parse);
@@ -56,19 +59,19 @@ public final class Main implements Runnable {
             e = e.getCause();
         }
         boolean debug = System.getenv("GRAFT_DEBUG") != null;
-        if (e instanceof Trainer.StoppedException) {
+        if (e instanceof StoppedException) {
             System.err.println("graft: " + e.getMessage());
             return 130;
         }
         if (e instanceof DataException || e instanceof WeightsException || e instanceof DownloadException
                 || e instanceof IllegalArgumentException || e instanceof Loader.BadImageError
-                || e instanceof Trainer.DivergedException || e instanceof java.io.IOException
+                || e instanceof DivergedException || e instanceof java.io.IOException
                 || e instanceof IllegalStateException) {
             System.err.println("graft: error: " + e.getMessage());
             if (debug) {
                 e.printStackTrace();
             }
-            return e instanceof Trainer.DivergedException ? 3 : 1;
+            return e instanceof DivergedException ? 3 : 1;
         }
         System.err.println("graft: unexpected error: " + e + " (set GRAFT_DEBUG=1 for the stack trace, and please report it)");
         if (debug) {

@@ -5,9 +5,21 @@ import picocli.CommandLine.Option;
 
 /** The book's knobs on the command line; each one given overrides the chosen recipe's value. */
 final class RecipeOptions {
-    @Option(names = "--recipe", defaultValue = "auto", description = "auto (graft's default: probe or fine-tuned network, "
-            + "whichever does better on held-out training images) or book (the book's fixed numbers). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--recipe", defaultValue = "auto", description = "auto (graft's default: a search over the probe and fine-tunes at "
+            + "rates found from the data, decided on held-out training images) or book (the book's fixed numbers). Default: ${DEFAULT-VALUE}")
     Recipe.Preset recipe;
+
+    @Option(names = "--quality", description = "auto's effort: fast (the probe and one fine-tune, about a minute more), medium (a race of "
+            + "a few fine-tunes, the winner retrained on every image) or best (a wider, longer race). Default: medium")
+    Recipe.Quality quality;
+
+    @Option(names = "--time-limit", converter = TimeLimit.class, description = "bound on the whole run, e.g. 90s, 10m, 1.5h (auto keeps "
+            + "the best model found when it runs out)")
+    Double timeLimit;
+
+    @Option(names = "--optimizer", description = "sgd (momentum; the CNNs' fine-tune) or adamw (decoupled weight decay, none on norms "
+            + "and biases; ViT and ConvNeXt). Default: the recipe's (auto: by family; book: sgd)")
+    dev.graft.train.Optimizer.Kind optimizer;
 
     @Option(names = "--mode", defaultValue = "finetune", description = "finetune, scratch, frozen or probe. Default: ${DEFAULT-VALUE}")
     Recipe.Mode mode;
@@ -35,7 +47,7 @@ final class RecipeOptions {
     Recipe.Reduction loss;
 
     @Option(names = "--schedule", description = "constant, cosine or one-cycle (fastai's fit_one_cycle, with its momentum cycle)")
-    Recipe.Schedule schedule;
+    Recipe.Shape schedule;
 
     @Option(names = "--warmup-steps", converter = Ranges.AtLeastZero.class, description = "linear warm-up steps")
     Integer warmup;
@@ -86,15 +98,23 @@ final class RecipeOptions {
     @Option(names = "--seed", defaultValue = "1", description = "seeds head init, data order, crops and dropout. Default: ${DEFAULT-VALUE}")
     long seed;
 
-    Recipe resolve(int trainSize) {
-        return resolve(mode, headInit, seed, trainSize);
+    Recipe resolve(int trainSize, String model) {
+        return resolve(mode, headInit, seed, trainSize, model);
     }
 
-    /** The preset for this mode and seed, then every flag that was given; any change names the recipe "+custom". */
-    Recipe resolve(Recipe.Mode m, Recipe.HeadInit init, long s, int trainSize) {
-        Recipe base = recipe == Recipe.Preset.AUTO ? Recipe.auto(m, trainSize, s) : Recipe.book(m, s);
+    /**
+     * The preset for this mode, model and seed, then every flag that was given; any change names the recipe
+     * "+custom". Under auto a flag fixes its knob in every candidate of the search, and the search no longer
+     * decides what the flag decided (--lr: the rate; --frozen-batchnorm: the BatchNorm mode; --epochs: the schedule's length).
+     */
+    Recipe resolve(Recipe.Mode m, Recipe.HeadInit init, long s, int trainSize, String model) {
+        Recipe base = recipe == Recipe.Preset.AUTO ? Recipe.auto(m, model, trainSize, s) : Recipe.book(m, s);
         Recipe.Builder b = base.toBuilder();
         boolean custom = false;
+        if (optimizer != null) {
+            b.optimizer(optimizer);
+            custom = true;
+        }
         if (epochs != null) {
             b.epochs(epochs);
             custom = true;
@@ -186,6 +206,14 @@ final class RecipeOptions {
         if (lrMinRatio != null) {
             b.lrMinRatio(lrMinRatio);
             custom = true;
+        }
+        if (base.search() != null) {
+            Recipe.Search search = base.search();
+            b.search(new Recipe.Search(quality != null ? quality : search.quality(), timeLimit != null ? timeLimit : 0,
+                    lr == null || lr.find(), frozenBatchNorm == null));
+        } else if (quality != null || timeLimit != null) {
+            throw new IllegalArgumentException("--quality and --time-limit set the default recipe's search; they apply to --recipe auto "
+                    + "with --mode finetune only");
         }
         return b.name(custom ? base.name() + "+custom" : base.name()).build();
     }

@@ -55,7 +55,7 @@ final class TrainCommand implements Callable<Integer> {
             state = folder.checkpoint();
         } else {
             data.root(); // --data or --labels is required
-            cfg = data.config(recipe.resolve(RunFolder.trainSize(data, recipe.recipe)), checkpointEvery).build();
+            cfg = data.config(recipe.resolve(RunFolder.trainSize(data, recipe.recipe), data.model), checkpointEvery).build();
             folder = RunFolder.forNewRun(out, cfg, overwrite, System.out);
         }
         try (NDManager m = Torch.newManager()) {

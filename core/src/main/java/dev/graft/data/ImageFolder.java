@@ -202,6 +202,17 @@ public final class ImageFolder {
         return new ImageFolder[] {new ImageFolder(dir, classes, train, warnings), new ImageFolder(dir, classes, val, List.of())};
     }
 
+    /** These samples and {@code other}'s (same folder and classes), in path order: a training set and its validation part back together. */
+    public ImageFolder union(ImageFolder other) {
+        if (!other.dir.equals(dir) || !other.classes.equals(classes)) {
+            throw new IllegalArgumentException("cannot join images of " + other.dir + " " + other.classes + " to " + dir + " " + classes);
+        }
+        List<Sample> all = new ArrayList<>(samples);
+        all.addAll(other.samples);
+        all.sort((a, b) -> a.path().compareTo(b.path()));
+        return new ImageFolder(dir, classes, all, warnings);
+    }
+
     public Path dir() {
         return dir;
     }

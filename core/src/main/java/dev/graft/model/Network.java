@@ -82,6 +82,23 @@ public final class Network extends Module {
         return body.block();
     }
 
+    /** Whether the body normalises with BatchNorm (whose statistics a recipe may train or keep). */
+    public boolean hasBatchNorm() {
+        return contains(body.block());
+    }
+
+    private static boolean contains(ai.djl.nn.Block b) {
+        if (b instanceof dev.graft.model.nn.BatchNorm2d) {
+            return true;
+        }
+        for (ai.djl.util.Pair<String, ai.djl.nn.Block> c : b.getChildren()) {
+            if (contains(c.getValue())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Execution settings shared by every layer: precision, memory order, inference folding. */
     public Compute compute() {
         return compute;

@@ -62,6 +62,9 @@ public final class HtmlReport {
         if (r.zeroShot() != null) {
             h.append("<p>Source model zero-shot accuracy on the test set: ").append(Html.esc(r.zeroShot())).append("</p>");
         }
+        if (r.search() != null) {
+            h.append("<h2>Search</h2>").append(search(r.search()));
+        }
         h.append("<h2>Curves</h2><div class=\"charts\">").append(curves(r.history())).append("</div>");
         if (r.testEval() != null) {
             h.append("<h2>Confusion matrix (test)</h2>").append(confusion(r.testEval(), r.classes()));
@@ -86,6 +89,42 @@ public final class HtmlReport {
                 .append(Html.esc(r.headInit())).append("</p><p>Preprocessing: ").append(Html.esc(r.preprocessing().describe()))
                 .append("</p><pre>").append(Html.esc(json(cfg))).append("</pre>");
         h.append("</body></html>\n");
+        return h.toString();
+    }
+
+    /**
+     * The default recipe's search: every candidate (the probe first) with its validation figures, how far it got and
+     * its time; validation accuracy per epoch of each (epoch 0: the probe head it started from); the decision and
+     * what the winner was given afterwards.
+     */
+    static String search(dev.graft.train.SearchReport s) {
+        StringBuilder h = new StringBuilder("<p>Quality ").append(Html.esc(s.quality()))
+                .append(s.timeLimitSeconds() > 0 ? String.format(Locale.ROOT, ", time limit %.0f s", s.timeLimitSeconds()) : "")
+                .append(String.format(Locale.ROOT, ", %.0f s in all%s.", s.seconds(), s.timeRanOut() ? "; the time limit cut the search short" : ""))
+                .append("</p><table><tr><th class=l>candidate</th><th class=l>status</th><th>validation accuracy</th><th>validation loss</th>"
+                        + "<th>epochs</th><th>best epoch</th><th>seconds</th></tr>");
+        Map<String, double[][]> curves = new LinkedHashMap<>();
+        for (dev.graft.train.SearchReport.Entry e : s.entries()) {
+            h.append("<tr><td class=l>").append(Html.esc(e.label())).append("</td><td class=l>").append(Html.esc(e.status()))
+                    .append("</td><td>").append(fmt(e.valAccuracy())).append("</td><td>").append(fmt(e.valLoss())).append("</td><td>")
+                    .append(e.epochs()).append("</td><td>").append(e.bestEpoch()).append("</td><td>")
+                    .append(String.format(Locale.ROOT, "%.0f", e.seconds())).append("</td></tr>");
+            if (e.valAccuracyPerEpoch().size() > 1) {
+                double[] x = new double[e.valAccuracyPerEpoch().size()];
+                double[] y = new double[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = i;
+                    y[i] = e.valAccuracyPerEpoch().get(i);
+                }
+                curves.put(e.label(), new double[][] {x, y});
+            }
+        }
+        h.append("</table><p class=\"decision\">").append(Html.esc(s.decision())).append("</p><p>").append(Html.esc(s.retrain())).append("</p>");
+        if (!curves.isEmpty()) {
+            h.append("<div class=\"charts\"><img alt=\"validation accuracy per epoch of each candidate\" src=\"")
+                    .append(Charts.xyChart("Validation accuracy of the candidates", "epoch (0: the probe head)", "accuracy", curves, false))
+                    .append("\"></div>");
+        }
         return h.toString();
     }
 

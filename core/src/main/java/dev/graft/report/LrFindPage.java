@@ -20,7 +20,7 @@ public final class LrFindPage {
     public static void write(Path dir, LrFinder.Sweep s, RunConfig cfg) throws IOException {
         Files.createDirectories(dir);
         var json = Json.object().put("suggested_mean_loss_lr", s.suggestion()).put("suggested_recipe_lr", s.recipeLr())
-                .put("loss_reduction", cfg.recipe().lossReduction().name().toLowerCase(Locale.ROOT)).put("batch_size", cfg.recipe().batchSize())
+                .put("loss_reduction", cfg.recipe().optimization().loss().name().toLowerCase(Locale.ROOT)).put("batch_size", cfg.recipe().schedule().batchSize())
                 .put("steps", s.steps());
         json.set("lrs", Json.tree(s.lrs()));
         json.set("losses", Json.tree(s.losses()));
@@ -38,7 +38,7 @@ public final class LrFindPage {
                 + "</head><body><h1>" + Html.esc(title) + "</h1>"
                 + String.format(Locale.ROOT, "<p class=\"big\">suggested learning rate %.2g (mean loss)</p>", s.suggestion())
                 + "<p>" + Html.esc(String.format(Locale.ROOT, "For this recipe (%s loss, batch %d): --lr %.2g. The head learns at x%.3g of it; ",
-                cfg.recipe().lossReduction().name().toLowerCase(Locale.ROOT), cfg.recipe().batchSize(), s.recipeLr(), cfg.recipe().headLrMult()))
+                cfg.recipe().optimization().loss().name().toLowerCase(Locale.ROOT), cfg.recipe().schedule().batchSize(), s.recipeLr(), cfg.recipe().optimization().headLrMult()))
                 + Html.esc(String.format(Locale.ROOT, "%d training steps from %.1e upward, each at a rate %.3gx the last; stopped when the "
                 + "smoothed loss passed 4x its best or at the last step. The suggestion is fastai's valley rule: two thirds along the longest "
                 + "stretch where the loss keeps falling.", s.steps(), s.lrs()[0], s.steps() > 1 ? s.lrs()[1] / s.lrs()[0] : 1.0)) + "</p>"

@@ -51,6 +51,15 @@ public final class MetricsJson {
             root.set("lr_find", Json.tree(cfg.lrFind()));
         }
         root.put("selection", r.selection());
+        if (r.search() != null) {
+            root.set("search", Json.tree(r.search()));
+        }
+        ObjectNode counts = root.putObject("train_images_per_class");
+        int[] perClass = r.data().train().countPerClass();
+        int[] val = r.data().validation() == null ? new int[perClass.length] : r.data().validation().countPerClass();
+        for (int c = 0; c < perClass.length; c++) {
+            counts.put(r.classes().get(c), perClass[c] + val[c]);
+        }
         ArrayNode milestones = root.putArray("milestones");
         for (FineTuning.Milestone m : r.milestones()) {
             ObjectNode n = milestones.addObject().put("what", m.what());

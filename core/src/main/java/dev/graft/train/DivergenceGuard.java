@@ -14,6 +14,11 @@ public final class DivergenceGuard implements TrainingListener {
     }
 
     @Override
+    public int order() {
+        return ORDER_GUARD;
+    }
+
+    @Override
     public void onBatch(Trainer t, BatchSource.Batch b, float lossSum) {
         if (Float.isFinite(lossSum)) {
             return;
@@ -22,9 +27,9 @@ public final class DivergenceGuard implements TrainingListener {
         for (int i = 0; i < Math.min(b.size(), 8); i++) {
             files.add(t.data().describe(b.samples()[i]));
         }
-        throw new Trainer.DivergedException(String.format(Locale.ROOT,
+        throw new DivergedException(String.format(Locale.ROOT,
                 "the training loss became %s at epoch %d, batch %d: stopping (the update was not applied). Try a smaller --lr%s."
-                        + " The batch held %d image(s)%s: %s", lossSum, t.state().epoch + 1, t.state().batch,
+                        + " The batch held %d image(s)%s: %s", lossSum, t.progress().epoch + 1, t.progress().batch,
                 checkpointHint != null ? "; the last good checkpoint is " + checkpointHint + " (resume with --resume)" : "",
                 b.size(), b.size() > files.size() ? ", the first " + files.size() : "", String.join(", ", files)));
     }

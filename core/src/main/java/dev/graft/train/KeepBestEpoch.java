@@ -1,49 +1,65 @@
 package dev.graft.train;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.util.Json;
+import dev.graft.weights.StateDict;
+
 import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
  * With a validation split: remembers the weights of the epoch with the best validation accuracy (ties: lower
- * validation loss) and ends the run with them.
+ * validation loss; epoch 0 is the weights before training, when evaluated) and ends the run with them.
  */
-public final class KeepBestEpoch implements TrainingListener {
+public final class KeepBestEpoch implements TrainingListener, TrainingListener.Stateful {
+    static final String NAME = "best_epoch";
     private final Consumer<String> log;
+    private int bestEpoch = -1;
+    private double bestAcc = -1;
+    private double bestLoss = Double.POSITIVE_INFINITY;
+    private StateDict best;
     private boolean restored;
 
     public KeepBestEpoch(Consumer<String> log) {
         this.log = log;
     }
 
-    /** Epoch 0 (the weights before training, when evaluated) is the first candidate. */
+    @Override
+    public int order() {
+        return ORDER_TRACK;
+    }
+
+    /** Whether these validation figures beat (accuracy, then loss) the best so far. */
+    static boolean better(EpochMetrics m, double bestAcc, double bestLoss) {
+        return !Double.isNaN(m.valAcc()) && (m.valAcc() > bestAcc || (m.valAcc() == bestAcc && m.valLoss() < bestLoss));
+    }
+
     @Override
     public void onStart(Trainer t) {
-        Trainer.State s = t.state();
-        if (s.bestEpoch < 0 && s.last() != null && s.last().epoch() == 0) {
+        EpochMetrics m = t.progress().last();
+        if (bestEpoch < 0 && m != null && m.epoch() == 0) {
             onEpoch(t);
         }
     }
 
     @Override
     public void onEpoch(Trainer t) {
-        Trainer.State s = t.state();
-        EpochMetrics m = s.last();
-        if (!Double.isNaN(m.valAcc()) && (m.valAcc() > s.bestValAcc || (m.valAcc() == s.bestValAcc && m.valLoss() < s.bestValLoss))) {
-            s.bestValAcc = m.valAcc();
-            s.bestValLoss = m.valLoss();
-            s.bestEpoch = m.epoch();
-            s.best = t.network().stateDict();
+        EpochMetrics m = t.progress().last();
+        if (better(m, bestAcc, bestLoss)) {
+            bestAcc = m.valAcc();
+            bestLoss = m.valLoss();
+            bestEpoch = m.epoch();
+            best = t.network().stateDict();
         }
     }
 
     @Override
     public void onEnd(Trainer t) {
-        Trainer.State s = t.state();
-        if (s.best != null && s.bestEpoch >= 0) {
+        if (best != null && bestEpoch >= 0) {
             log.accept(String.format(Locale.ROOT, "keeping the weights of epoch %d%s (best validation accuracy %.3f, loss %.3f)",
-                    s.bestEpoch, s.bestEpoch == 0 ? ", before training" : "", s.bestValAcc, s.bestValLoss));
-            if (s.bestEpoch != s.last().epoch()) {
-                t.network().loadAll(s.best);
+                    bestEpoch, bestEpoch == 0 ? ", before training" : "", bestAcc, bestLoss));
+            if (bestEpoch != t.progress().last().epoch()) {
+                t.network().loadAll(best);
                 restored = true;
             }
         }
@@ -52,5 +68,37 @@ public final class KeepBestEpoch implements TrainingListener {
     /** Whether the final weights are an earlier epoch's (then the last epoch's test figures are not theirs). */
     public boolean restored() {
         return restored;
+    }
+
+    /** The best epoch so far (0: before training; -1: none yet), its validation accuracy and loss. */
+    public int bestEpoch() {
+        return bestEpoch;
+    }
+
+    public double bestAccuracy() {
+        return bestAcc;
+    }
+
+    public double bestLoss() {
+        return bestLoss;
+    }
+
+    @Override
+    public String stateName() {
+        return NAME;
+    }
+
+    @Override
+    public Checkpoint.Part save() {
+        ObjectNode v = Json.object().put("epoch", bestEpoch).put("accuracy", bestAcc).put("loss", bestLoss);
+        return new Checkpoint.Part(v, best);
+    }
+
+    @Override
+    public void restore(Checkpoint.Part p) {
+        bestEpoch = p.values().path("epoch").asInt(-1);
+        bestAcc = p.values().path("accuracy").asDouble(-1);
+        bestLoss = p.values().path("loss").asDouble(Double.POSITIVE_INFINITY);
+        best = p.tensors().size() == 0 ? null : p.tensors();
     }
 }

@@ -3,12 +3,10 @@ package dev.graft.train;
 import dev.graft.data.BadImages;
 import dev.graft.data.DataSplits;
 import dev.graft.data.Preprocessing;
-import dev.graft.data.Transforms;
 import dev.graft.model.Architecture;
 import dev.graft.model.Architectures;
 import dev.graft.model.Backbone;
 import dev.graft.model.Network;
-import dev.graft.model.nn.Layers;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +18,9 @@ import java.util.function.Consumer;
  * exponentially from 1e-7 to 10 over 100 steps (every parameter group keeps its ratio to the base rate, so the head
  * stays at its multiple), the loss is smoothed (exponential average, beta 0.98, debiased), the sweep stops when it
  * exceeds 4x the best, and the suggestion is the "valley" rule: two thirds along the longest run of falling losses.
- * The network is fresh (source body, Xavier head) and discarded afterwards.
+ * The network is the one the recipe will train (the source body, the recipe's head start: Xavier for the book, the
+ * probe for the default; its loss with label smoothing and class weights; the head alone when --freeze-epochs
+ * makes the first phase head-only), built fresh and freed afterwards.
  */
 public final class LrFinder {
     static final double BETA = 0.98;
@@ -60,25 +60,17 @@ public final class LrFinder {
     }
 
     private static Sweep sweep(RunConfig cfg, RunContext ctx, ai.djl.ndarray.NDManager manager, int steps, double start, double end) {
-        Recipe recipe = cfg.recipe();
+        Recipe recipe = cfg.recipe().withoutSearch();
         Consumer<String> log = ctx.opts().log();
-        DataSplits data = DataSplits.load(cfg.source(), cfg.perClass(), cfg.testPerClass(), recipe.validation(), recipe.seed(), s -> { });
+        DataSplits data = DataSplits.load(cfg.source(), cfg.perClass(), cfg.testPerClass(), recipe.selection().validation(), recipe.seed(), x -> { });
         Architecture arch = Architectures.get(cfg.model());
         Preprocessing pre = FineTuning.preprocessing(cfg, arch);
         Backbone source = Backbone.load(arch, cfg.weights(), recipe.mode() != Recipe.Mode.SCRATCH, ctx.downloader(), pre, log);
-        Network net = source.newNetwork(data.classes().size(), new Layers(manager,
-                recipe.bnMomentum() == null ? null : recipe.bnMomentum().floatValue()));
-        net.compute().setPrecision(cfg.precision());
-        if (recipe.mode() == Recipe.Mode.SCRATCH) {
-            source.initScratch(net, recipe.seed());
-        } else {
-            source.copyBody(net);
-            net.initHeadXavier(recipe.seed());
-        }
-        net.setFrozenBody(recipe.mode() == Recipe.Mode.FROZEN);
-        net.compute().setBatchNormStatisticsFrozen(recipe.frozenBatchNorm());
-        ParamGroups groups = recipe.mode() == Recipe.Mode.SCRATCH ? ParamGroups.single(net, recipe.lr())
-                : ParamGroups.layered(net, recipe.lr(), recipe.lr() * recipe.headLrMult(), recipe.lrGroups() - 1, recipe.lrMinRatio());
+        BadImages bad = new BadImages(x -> { });
+        // the network that will train: the same body, the same head start (the default's: the probe), the same loss
+        Network net = FineTuning.targetNetwork(cfg, source, data.classes().size(), manager);
+        SourceFeatures features = new SourceFeatures(net, data, pre, ctx.opts(), bad);
+        FineTuning.initHead(recipe, net, source, data.classes(), features, log);
         double base = recipe.meanLossLr();
         // the mean-loss rate at step i: start (end / start)^(i / (steps - 1)); each group keeps its ratio to it
         LrSchedule sweep = step -> start * Math.pow(end / start, Math.min(step, steps - 1) / (double) (steps - 1)) / base;
@@ -90,7 +82,7 @@ public final class LrFinder {
 
             @Override
             public void onBatch(Trainer t, BatchSource.Batch b, float lossSum) {
-                long i = t.state().step - 1;
+                long i = t.progress().step - 1;
                 double loss = lossSum / b.size();
                 avg = BETA * avg + (1 - BETA) * loss;
                 double smooth = avg / (1 - Math.pow(BETA, i + 1));
@@ -101,22 +93,23 @@ public final class LrFinder {
                 }
             }
         };
-        Transforms.ImageTransform augment = recipe.augment()
-                ? Transforms.randomResizedCrop(pre, recipe.minCropScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, true) : Transforms.bookTest(pre);
-        try (BatchSource batches = Mixing.of(BatchSource.images(data.train(), augment, pre, recipe.batchSize(), recipe.seed(), ctx.opts(),
-                new BadImages(s -> { })), recipe.mixup(), recipe.cutmix(), data.classes().size(), recipe.seed())) {
-            int epochs = (int) Math.ceil(steps / (double) batches.batchesPerEpoch());
-            new Trainer(net, groups, sweep, new GroupedSgd(recipe.weightDecay(), recipe.momentum()),
-                    new Loss(recipe.lossReduction(), recipe.labelSmoothing(), null), batches, epochs, recipe.seed(), List.of(recorder), stop).fit();
-        } catch (Trainer.StoppedException expected) {
-            // the sweep's end: enough steps, or the loss ran away
+        // with --freeze-epochs the first phase trains the head alone: sweep that phase, as fastai's lr_find on a frozen learner
+        boolean headOnly = recipe.schedule().freezeEpochs() > 0;
+        int perEpoch = Math.max(1, data.train().size() / recipe.schedule().batchSize());
+        Recipe r = recipe.with(recipe.schedule().withEpochs((int) Math.ceil(steps / (double) perEpoch) + 1)).with(new Recipe.Selection(0, 0, false))
+                .toBuilder().freezeEpochs(0).mode(headOnly ? Recipe.Mode.FROZEN : recipe.mode()).build();
+        Training.Setup setup = new Training.Setup(pre, ctx.opts(), bad, features, log, stop);
+        try (Training t = Training.of(r, net, new Training.Folders(data.train(), null, null), setup, null, List.of(recorder), sweep)) {
+            t.trainer.fit();
+        } catch (StoppedException expected) {
+            // the sweep's end: enough steps, or the loss ran away (the network goes with the caller's sub-manager)
         }
         double[] lrs = points.stream().mapToDouble(p -> p[0]).toArray();
         double[] losses = points.stream().mapToDouble(p -> p[1]).toArray();
         double suggestion = valley(lrs, losses, steps);
-        Sweep s = new Sweep(lrs, losses, suggestion, suggestion * recipe.lr() / recipe.meanLossLr(), points.size());
-        log.accept(s.describe());
-        return s;
+        Sweep sw = new Sweep(lrs, losses, suggestion, suggestion * recipe.optimization().lr() / recipe.meanLossLr(), points.size());
+        log.accept(sw.describe());
+        return sw;
     }
 
     /**

@@ -11,6 +11,6 @@ public interface LrSchedule {
 
     /** The recipe's schedule over {@code totalSteps} steps. */
     static LrSchedule of(Recipe r, long totalSteps) {
-        return new RecipeSchedule(r.schedule(), r.warmupSteps(), totalSteps);
+        return new RecipeSchedule(r.schedule().shape(), r.schedule().warmupSteps(), totalSteps);
     }
 }

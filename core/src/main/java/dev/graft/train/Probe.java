@@ -1,13 +1,10 @@
 package dev.graft.train;
 
-import dev.graft.data.BadImages;
 import dev.graft.data.DataSplits;
-import dev.graft.data.Preprocessing;
 import dev.graft.model.Network;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Consumer;
 
 /**
  * The linear probe: logistic regression on the body's pooled features, computed once; the strong, cheap
@@ -41,19 +38,18 @@ final class Probe {
     record Outcome(List<EpochMetrics> history, Evaluation test, String description) {
     }
 
-    /** --mode probe: the body frozen, features once, the head by logistic regression. */
-    static Outcome run(Network net, DataSplits data, Preprocessing pre, TrainOptions opts, BadImages bad, long seed,
-                       Consumer<String> log) {
+    /** --mode probe: the body frozen, its features once, the head by logistic regression. */
+    static Outcome run(Network net, DataSplits data, Training.Setup s, long seed, SourceFeatures features) {
         net.setFrozenBody(true);
         long t0 = System.nanoTime();
-        FeatureSet tr = FeatureSet.compute(net, data.train(), pre, opts, bad);
+        FeatureSet tr = features.train();
         double featureSeconds = (System.nanoTime() - t0) / 1e9;
         Head h = fit(tr, net.numClasses(), seed);
         net.setHead(h.fit().weight(), h.fit().bias());
         double fitSeconds = (System.nanoTime() - t0) / 1e9 - featureSeconds;
-        log.accept(h.describe(tr.size()));
-        Evaluation valEval = data.validation() == null ? null : Evaluator.evaluate(net, data.validation(), pre, opts, bad);
-        Evaluation test = data.test() == null ? null : Evaluator.evaluate(net, data.test(), pre, opts, bad);
+        s.log().accept(h.describe(tr.size()));
+        Evaluation valEval = data.validation() == null ? null : Evaluator.onFeatures(net, features.validation());
+        Evaluation test = data.test() == null ? null : Evaluator.onFeatures(net, features.test());
         EpochMetrics m = new EpochMetrics(1, h.fit().loss(), h.trainAccuracy(), Double.NaN, Double.NaN, Double.NaN,
                 tr.size() / Math.max(1e-9, featureSeconds), Double.NaN, fitSeconds, 0, 0).withEvaluation(valEval, test);
         return new Outcome(List.of(m), test, h.describe(tr.size()));

@@ -1,76 +1,31 @@
 package dev.graft.train;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.graft.util.Json;
+
 import java.util.Locale;
 
 /**
- * Everything the trainer needs to know, as one immutable value whose fields are the book's knobs. It is printed
- * at start and saved with the model.
- *
- * @param name           "book" (the book's fixed numbers), "auto" (adapted to the data size) or "custom"
- * @param mode           finetune, scratch, frozen or probe
- * @param epochs         passes over the training set
- * @param batchSize      examples per optimizer step
- * @param lr             learning rate of the copied layers (of every layer for scratch)
- * @param headLrMult     the new output layer learns at lr x this (the book's param_group, 10)
- * @param weightDecay    L2 penalty added to every gradient, as torch.optim.SGD(weight_decay=...)
- * @param momentum       SGD momentum (0 in the book)
- * @param lossReduction  SUM: per-example losses summed before backward, as the book's train_batch_ch13;
- *                       MEAN: averaged (then the same lr steps batchSize times smaller)
- * @param schedule       constant, or cosine decay to 0 over all steps
- * @param warmupSteps    linear warm-up steps before the schedule
- * @param augment        the book's train_augs (RandomResizedCrop + flip); false: the test transform
- * @param minCropScale   smallest crop area RandomResizedCrop takes, as a fraction of the image (book: 0.08)
- * @param validation     fraction of train carved out to pick the best epoch (0: none, the book's way)
- * @param headInit       xavier (the book), source-class (rows copied from the source classifier) or probe
- *                       (a logistic regression on the body's features: "LP-FT")
- * @param bnMomentum     BatchNorm running-statistics momentum in PyTorch's sense (0.1: each batch moves them 10%);
- *                       null keeps the source framework's (Keras: 0.01, too slow to follow a new domain in a few
- *                       dozen steps, which leaves fine-tuned Keras models evaluating with stale statistics)
- * @param frozenBatchNorm BatchNorm layers normalise with their running statistics and leave them alone while the
- *                       weights train (torchvision's FrozenBatchNorm2d idea): no train/test mismatch, and batch
- *                       statistics of 16 augmented photos are noisier than ImageNet's. The book: false.
- * @param patience       with a validation split: stop after this many epochs without a better validation
- *                       result (0: run every epoch)
- * @param testEachEpoch  evaluate the test images after every epoch, as the book prints them; false when a
- *                       validation split decides and the test set is looked at once, at the end
- * @param labelSmoothing cross-entropy against (1 - eps) one-hot + eps / classes (Szegedy et al.; fastai: 0.1); 0: off
- * @param mixup          MixUp's Beta(alpha, alpha) (Zhang et al.; fastai: 0.4); 0: off
- * @param cutmix         CutMix's Beta(alpha, alpha) (Yun et al.; fastai: 1.0); 0: off; with MixUp, each batch uses one
- * @param classWeights   balanced: each class's loss weighted by n / (classes x its count), as Keras's class_weight
- * @param freezeEpochs   the head trains alone for this many epochs before the whole network (fastai's fine_tune)
- * @param lrGroups       learning-rate groups: the body split in depth order into lrGroups - 1 parts with rates rising
- *                       geometrically from lr x lrMinRatio to lr, and the head (the book: 2, body and head)
- * @param lrMinRatio     the first body group's rate as a share of lr (fastai's slice(lr/100, lr): 0.01)
- * @param seed           drives the head init, data order, crops and dropout
+ * What to learn and how, as nested typed records: the mode, the optimizer and its rates, the schedule, the
+ * augmentation, the regularisation, how the run selects (validation, early stopping), how the new head starts, and,
+ * for the default recipe, the search over candidates. Every record checks its own ranges, so a recipe built from
+ * Java, from the CLI or from a saved config.json is valid or refused with the option's name. Saved with the model
+ * (bundles and configs written before the nesting, with every field at the top level, still load: {@link #read}).
  */
-public record Recipe(
-        String name,
-        Mode mode,
-        int epochs,
-        int batchSize,
-        double lr,
-        double headLrMult,
-        double weightDecay,
-        double momentum,
-        Reduction lossReduction,
-        Schedule schedule,
-        int warmupSteps,
-        boolean augment,
-        double minCropScale,
-        double validation,
-        HeadInit headInit,
-        Double bnMomentum,
-        boolean frozenBatchNorm,
-        int patience,
-        boolean testEachEpoch,
-        double labelSmoothing,
-        double mixup,
-        double cutmix,
-        ClassWeights classWeights,
-        int freezeEpochs,
-        int lrGroups,
-        double lrMinRatio,
-        long seed) {
+public record Recipe(String name, Mode mode, Optimization optimization, Schedule schedule, Augmentation augmentation,
+                     Regularisation regularisation, Selection selection, HeadInit headInit, Search search, long seed) {
+
+    public Recipe {
+        if (name == null || name.isBlank() || mode == null || optimization == null || schedule == null || augmentation == null
+                || regularisation == null || selection == null || headInit == null) {
+            throw new IllegalArgumentException("a recipe needs a name, mode, optimization, schedule, augmentation, regularisation, "
+                    + "selection and head init");
+        }
+        if (schedule.freezeEpochs() > 0 && schedule.freezeEpochs() >= schedule.epochs()) {
+            throw new IllegalArgumentException("--freeze-epochs must be 0 or fewer than --epochs (" + schedule.epochs() + ")");
+        }
+    }
 
     public enum Mode {
         FINETUNE, SCRATCH, FROZEN, PROBE;
@@ -90,25 +45,16 @@ public record Recipe(
         }
     }
 
-    /** RandomResizedCrop's default scale range starts here (Inception's ImageNet augmentation). */
-    public static final double BOOK_MIN_CROP_SCALE = 0.08;
-
-    /** Auto keeps crops of at least a third of the photo: on small sets tiny crops pull the head away from the test view. */
-    static final double AUTO_MIN_CROP_SCALE = 0.35;
-
-    /** PyTorch's BatchNorm default, which the book's recipe trains with. */
-    public static final double TORCH_BN_MOMENTUM = 0.1;
-
-    /** The named starting points: the book's fixed numbers, or adapted to the data. */
+    /** The named starting points: the book's fixed numbers, or graft's search adapted to the data. */
     public enum Preset { BOOK, AUTO }
 
     public enum Reduction { SUM, MEAN }
 
-    /** constant, cosine decay to zero, or fastai's one-cycle (with its momentum cycle). */
-    public enum Schedule {
+    /** The learning rate's shape over the steps: constant, cosine decay to zero, or fastai's one-cycle (with its momentum cycle). */
+    public enum Shape {
         CONSTANT, COSINE, ONE_CYCLE;
 
-        public static Schedule parse(String s) {
+        public static Shape parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT).replace('_', '-')) {
                 case "constant" -> CONSTANT;
                 case "cosine" -> COSINE;
@@ -143,35 +89,149 @@ public record Recipe(
         }
     }
 
-    public Recipe {
-        if (epochs < 1 || batchSize < 1) {
-            throw new IllegalArgumentException("epochs and batch size must be at least 1");
+    /** The default recipe's effort: the probe and one fine-tune; a race of a few; a wider, longer race. */
+    public enum Quality {
+        FAST, MEDIUM, BEST;
+
+        public static Quality parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "fast" -> FAST;
+                case "medium" -> MEDIUM;
+                case "best" -> BEST;
+                default -> throw new IllegalArgumentException("unknown quality '" + s + "' (fast, medium, best)");
+            };
         }
-        if (!(lr > 0) || headLrMult <= 0 || weightDecay < 0 || momentum < 0 || momentum >= 1) {
-            throw new IllegalArgumentException("need lr > 0, head-lr-mult > 0, weight-decay >= 0, 0 <= momentum < 1");
-        }
-        if (bnMomentum != null && (bnMomentum <= 0 || bnMomentum > 1)) {
-            throw new IllegalArgumentException("BatchNorm momentum must be in (0, 1]");
-        }
-        if (!(minCropScale > 0) || minCropScale > 1) {
-            throw new IllegalArgumentException("the smallest crop scale must be in (0, 1]");
-        }
-        if (validation < 0 || validation >= 1) {
-            throw new IllegalArgumentException("validation fraction must be in [0, 1)");
-        }
-        if (patience < 0) {
-            throw new IllegalArgumentException("patience must be 0 or more epochs");
-        }
-        if (labelSmoothing < 0 || labelSmoothing >= 1 || mixup < 0 || cutmix < 0) {
-            throw new IllegalArgumentException("need 0 <= label smoothing < 1, mixup >= 0, cutmix >= 0");
-        }
-        if (freezeEpochs < 0 || freezeEpochs >= epochs && freezeEpochs > 0) {
-            throw new IllegalArgumentException("--freeze-epochs must be 0 or fewer than --epochs (" + epochs + ")");
-        }
-        if (lrGroups < 2 || !(lrMinRatio > 0) || lrMinRatio > 1) {
-            throw new IllegalArgumentException("need at least 2 learning-rate groups and 0 < lr-min-ratio <= 1");
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
         }
     }
+
+    /**
+     * The optimizer and its rates.
+     *
+     * @param optimizer        sgd or adamw
+     * @param lr               the copied layers' learning rate, for {@code loss}-reduced losses
+     * @param loss             sum (the book's: per-example losses summed before backward) or mean
+     * @param headLrMult       the new head learns at lr x this (book: 10)
+     * @param weightDecay      L2 penalty for SGD, decoupled decay for AdamW
+     * @param decayNormAndBias false: biases and norm parameters get no weight decay (torchvision's and timm's AdamW habit)
+     * @param momentum         SGD's momentum, or AdamW's beta1
+     * @param lrGroups         learning-rate groups: the body split in depth order into lrGroups - 1 parts, plus the head
+     * @param lrMinRatio       the first body group's rate as a share of lr
+     */
+    public record Optimization(Optimizer.Kind optimizer, double lr, Reduction loss, double headLrMult, double weightDecay,
+                               boolean decayNormAndBias, double momentum, int lrGroups, double lrMinRatio) {
+        public Optimization {
+            if (optimizer == null || loss == null) {
+                throw new IllegalArgumentException("the optimization needs an optimizer and a loss reduction");
+            }
+            positive("--lr", lr);
+            positive("--head-lr-mult", headLrMult);
+            atLeast("--weight-decay", weightDecay, 0);
+            if (!(momentum >= 0 && momentum < 1)) {
+                throw new IllegalArgumentException("--momentum must be in [0, 1), not " + momentum);
+            }
+            if (lrGroups < 2) {
+                throw new IllegalArgumentException("--lr-groups must be at least 2 (the body and the head), not " + lrGroups);
+            }
+            if (!(lrMinRatio > 0 && lrMinRatio <= 1)) {
+                throw new IllegalArgumentException("--lr-min-ratio must be in (0, 1], not " + lrMinRatio);
+            }
+        }
+
+        /** The learning rate of a mean-reduced loss that takes the same steps (lr x batch for summed losses). */
+        public double meanLossLr(int batchSize) {
+            return loss == Reduction.SUM ? lr * batchSize : lr;
+        }
+
+        public Optimization withLr(double v) {
+            return new Optimization(optimizer, v, loss, headLrMult, weightDecay, decayNormAndBias, momentum, lrGroups, lrMinRatio);
+        }
+    }
+
+    /**
+     * How long and in what steps: the learning rate's shape, passes over the data, examples per step, linear warm-up
+     * steps, and the epochs the head trains alone first (fastai's fine_tune).
+     */
+    public record Schedule(Shape shape, int epochs, int batchSize, int warmupSteps, int freezeEpochs) {
+        public Schedule {
+            if (shape == null) {
+                throw new IllegalArgumentException("the schedule needs a shape");
+            }
+            atLeast("--epochs", epochs, 1);
+            atLeast("--batch-size", batchSize, 1);
+            atLeast("--warmup-steps", warmupSteps, 0);
+            atLeast("--freeze-epochs", freezeEpochs, 0);
+        }
+
+        public Schedule withEpochs(int v) {
+            return new Schedule(shape, v, batchSize, warmupSteps, freezeEpochs);
+        }
+    }
+
+    /** The training transform: RandomResizedCrop from {@code minCropScale} of the photo and flips (or the test transform), and mixing. */
+    public record Augmentation(boolean enabled, double minCropScale, double mixup, double cutmix) {
+        public Augmentation {
+            if (!(minCropScale > 0 && minCropScale <= 1)) {
+                throw new IllegalArgumentException("--min-crop-scale must be in (0, 1], not " + minCropScale);
+            }
+            atLeast("--mixup", mixup, 0);
+            atLeast("--cutmix", cutmix, 0);
+        }
+    }
+
+    /**
+     * Label smoothing, class weights, and BatchNorm: its statistics' momentum (PyTorch's sense; null keeps the source
+     * framework's) and whether the statistics stay the source's while the weights train.
+     */
+    public record Regularisation(double labelSmoothing, ClassWeights classWeights, Double bnMomentum, boolean frozenBatchNorm) {
+        public Regularisation {
+            if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+                throw new IllegalArgumentException("--label-smoothing must be in [0, 1), not " + labelSmoothing);
+            }
+            if (classWeights == null) {
+                throw new IllegalArgumentException("--class-weights must be none or balanced");
+            }
+            if (bnMomentum != null && !(bnMomentum > 0 && bnMomentum <= 1)) {
+                throw new IllegalArgumentException("--bn-momentum must be in (0, 1], not " + bnMomentum);
+            }
+        }
+    }
+
+    /**
+     * How a run picks its result: the share of training images held out for validation (0: none), epochs without a
+     * better validation result before stopping (0: never early), and whether the test set is evaluated every epoch
+     * (the book prints it) or once at the end.
+     */
+    public record Selection(double validation, int patience, boolean testEachEpoch) {
+        public Selection {
+            if (!(validation >= 0 && validation < 1)) {
+                throw new IllegalArgumentException("--validation must be in [0, 1), not " + validation);
+            }
+            atLeast("--patience", patience, 0);
+        }
+    }
+
+    /**
+     * The default recipe's search: its effort, a bound on the whole run's seconds (0: none; the best model found so
+     * far is kept when it runs out), and which knobs it decides from the data (false: the recipe's own value, e.g.
+     * when the user gave --lr).
+     */
+    public record Search(Quality quality, double timeLimitSeconds, boolean searchLr, boolean searchBatchNorm) {
+        public Search {
+            if (quality == null) {
+                throw new IllegalArgumentException("--quality must be fast, medium or best");
+            }
+            atLeast("--time-limit", timeLimitSeconds, 0);
+        }
+    }
+
+    /** RandomResizedCrop's default scale range starts here (Inception's ImageNet augmentation). */
+    public static final double BOOK_MIN_CROP_SCALE = 0.08;
+
+    /** PyTorch's BatchNorm default, which the book's recipe trains with. */
+    public static final double TORCH_BN_MOMENTUM = 0.1;
 
     /**
      * The book's recipe: SGD, batch 128, 5 epochs, weight decay 0.001, no momentum, summed loss; fine-tuning at
@@ -179,108 +239,148 @@ public record Recipe(
      */
     public static Recipe book(Mode mode, long seed) {
         boolean scratch = mode == Mode.SCRATCH;
-        return new Recipe("book", mode, 5, 128, scratch ? 5e-4 : 5e-5, scratch ? 1 : 10, 1e-3, 0,
-                Reduction.SUM, Schedule.CONSTANT, 0, mode != Mode.PROBE, BOOK_MIN_CROP_SCALE, 0, HeadInit.XAVIER, TORCH_BN_MOMENTUM, false,
-                0, true, 0, 0, 0, ClassWeights.NONE, 0, 2, 1, seed);
+        return new Recipe("book", mode,
+                new Optimization(Optimizer.Kind.SGD, scratch ? 5e-4 : 5e-5, Reduction.SUM, scratch ? 1 : 10, 1e-3, true, 0, 2, 1),
+                new Schedule(Shape.CONSTANT, 5, 128, 0, 0),
+                new Augmentation(mode != Mode.PROBE, BOOK_MIN_CROP_SCALE, 0, 0),
+                new Regularisation(0, ClassWeights.NONE, TORCH_BN_MOMENTUM, false),
+                new Selection(0, 0, true), HeadInit.XAVIER, null, seed);
     }
 
     /**
-     * graft's default: a decision between a linear probe and the fine-tuned network, made on training images held
-     * out from both, never on the test set. A fifth of the training images (stratified) is kept aside; the head
-     * starts as the probe on the rest (lambda by cross-validation: "LP-FT"), so that before any step the network
-     * IS the probe and its validation figures are epoch 0's; fine-tuning then runs while the validation result
-     * improves (patience 3 epochs) and keeps its best epoch. When no epoch beats epoch 0, the result is the probe,
-     * refitted on all training images (the same model as --mode probe). Fine-tuning as measured here: BatchNorm
-     * keeps the source's statistics (batch statistics of 16 augmented photos are noise, and train and test behave
-     * alike), crops keep at least 35% of the photo, batch 16 (32 above 200 images), momentum 0.9, a mean-loss lr of
-     * 6.4e-5 with the head at 10x, warm-up and cosine decay over at most about 150 steps; the test set is evaluated
-     * once, at the end.
+     * graft's default: a search decided on training images held out from every candidate, never on the test set
+     * ({@link RecipeSearch}). This is its base recipe, the one every fine-tune candidate starts from: a fifth of
+     * the training images held out (stratified); the head starts as the linear probe on the rest (LP-FT); the
+     * family's optimizer ({@link #optimizerFor}) at a mean loss, warm-up then cosine decay over a horizon of 10
+     * epochs (warm-up: an epoch's steps, at most 10), batch 32 (16 up to 200 training images), early stopping on
+     * validation (patience 3) keeping the best epoch; crops of at least 25% of the photo.
+     * The search then sets the learning rate and BatchNorm mode from the data.
      */
-    public static Recipe auto(Mode mode, int trainSize, long seed) {
+    public static Recipe auto(Mode mode, String architecture, int trainSize, long seed) {
+        boolean scratch = mode == Mode.SCRATCH;
         int batch = trainSize > 200 ? 32 : 16;
         boolean selects = mode == Mode.FINETUNE;
+        Optimizer.Kind kind = optimizerFor(architecture);
+        Optimization o = kind == Optimizer.Kind.ADAMW
+                ? new Optimization(kind, scratch ? 1e-3 : 1e-4, Reduction.MEAN, scratch ? 1 : 10, 0.05, false, 0.9, 2, 1)
+                : new Optimization(kind, scratch ? 1e-1 : 3e-3, Reduction.MEAN, scratch ? 1 : 10, 1e-4, true, 0.9, 2, 1);
         int kept = selects ? (int) Math.round(trainSize * (1 - AUTO_VALIDATION)) : trainSize;
-        int stepsPerEpoch = Math.max(1, (kept + batch - 1) / batch);
-        int epochs = Math.max(5, Math.min(40, (int) Math.ceil(AUTO_STEPS / stepsPerEpoch)));
-        boolean scratch = mode == Mode.SCRATCH;
-        double meanLr = scratch ? 1e-2 : 6.4e-5;
-        return new Recipe("auto", mode, epochs, batch, meanLr / batch, scratch ? 1 : 10, 1e-3, 0.9,
-                Reduction.SUM, Schedule.COSINE, Math.min(stepsPerEpoch, 10), mode != Mode.PROBE, AUTO_MIN_CROP_SCALE,
-                selects ? AUTO_VALIDATION : 0, scratch ? HeadInit.XAVIER : HeadInit.PROBE, TORCH_BN_MOMENTUM, !scratch,
-                selects ? AUTO_PATIENCE : 0, !selects, 0, 0, 0, ClassWeights.NONE, 0, 2, 1, seed);
+        int warmup = Math.min(10, Math.max(1, (kept + batch - 1) / batch));
+        return new Recipe("auto", mode, o, new Schedule(Shape.COSINE, AUTO_HORIZON, batch, warmup, 0),
+                new Augmentation(mode != Mode.PROBE, AUTO_MIN_CROP_SCALE, 0, 0),
+                new Regularisation(0, ClassWeights.NONE, TORCH_BN_MOMENTUM, false),
+                new Selection(selects ? AUTO_VALIDATION : 0, selects ? AUTO_PATIENCE : 0, !selects),
+                scratch ? HeadInit.XAVIER : HeadInit.PROBE,
+                selects ? new Search(Quality.MEDIUM, 0, true, true) : null, seed);
     }
 
-    /** The share of training images auto holds out to decide between the probe and the fine-tuned network. */
+    /**
+     * The optimizer each family's reference recipe trains with: AdamW for the transformers and ConvNeXt (torchvision's
+     * and timm's recipes for ViT and ConvNeXt), SGD with momentum for the other CNNs.
+     */
+    public static Optimizer.Kind optimizerFor(String architecture) {
+        String a = architecture == null ? "" : architecture.toLowerCase(Locale.ROOT);
+        return a.startsWith("vit") || a.startsWith("convnext") ? Optimizer.Kind.ADAMW : Optimizer.Kind.SGD;
+    }
+
+    /** The share of training images auto holds out to decide between its candidates. */
     static final double AUTO_VALIDATION = 0.2;
 
-    /** Epochs without a better validation result before auto stops fine-tuning. */
+    /** Epochs without a better validation result before a candidate stops. */
     static final int AUTO_PATIENCE = 3;
 
-    /** Optimizer steps the auto recipe aims for. */
-    static final double AUTO_STEPS = 150;
+    /** The epochs a fine-tune candidate's cosine schedule spans. */
+    static final int AUTO_HORIZON = 10;
+
+    /** Auto's crops keep at least a quarter of the photo. */
+    static final double AUTO_MIN_CROP_SCALE = 0.25;
+
+    /** Reads a recipe from JSON: the nested form, or the flat one bundles and configs had before it (every field at the top level). */
+    @JsonCreator
+    public static Recipe read(JsonNode n) {
+        if (n.has("optimization")) {
+            return new Recipe(n.path("name").asText(), Json.MAPPER.convertValue(n.get("mode"), Mode.class),
+                    Json.MAPPER.convertValue(n.get("optimization"), Optimization.class),
+                    Json.MAPPER.convertValue(n.get("schedule"), Schedule.class),
+                    Json.MAPPER.convertValue(n.get("augmentation"), Augmentation.class),
+                    Json.MAPPER.convertValue(n.get("regularisation"), Regularisation.class),
+                    Json.MAPPER.convertValue(n.get("selection"), Selection.class),
+                    Json.MAPPER.convertValue(n.get("headInit"), HeadInit.class),
+                    n.hasNonNull("search") ? Json.MAPPER.convertValue(n.get("search"), Search.class) : null,
+                    n.path("seed").asLong(1));
+        }
+        // graft 0.1's flat recipe
+        Recipe d = book(Json.MAPPER.convertValue(n.get("mode"), Mode.class), n.path("seed").asLong(1));
+        JsonNode bn = n.get("bnMomentum");
+        return new Recipe(n.path("name").asText("book"), d.mode(),
+                new Optimization(Optimizer.Kind.SGD, n.path("lr").asDouble(), Json.MAPPER.convertValue(n.get("lossReduction"), Reduction.class),
+                        n.path("headLrMult").asDouble(10), n.path("weightDecay").asDouble(), true, n.path("momentum").asDouble(),
+                        n.path("lrGroups").asInt(2), n.path("lrMinRatio").asDouble(1)),
+                new Schedule(Shape.valueOf(n.path("schedule").asText("CONSTANT")), n.path("epochs").asInt(), n.path("batchSize").asInt(),
+                        n.path("warmupSteps").asInt(), n.path("freezeEpochs").asInt()),
+                new Augmentation(n.path("augment").asBoolean(), n.path("minCropScale").asDouble(BOOK_MIN_CROP_SCALE),
+                        n.path("mixup").asDouble(), n.path("cutmix").asDouble()),
+                new Regularisation(n.path("labelSmoothing").asDouble(), ClassWeights.valueOf(n.path("classWeights").asText("NONE")),
+                        bn == null || bn.isNull() ? null : bn.asDouble(), n.path("frozenBatchNorm").asBoolean()),
+                new Selection(n.path("validation").asDouble(), n.path("patience").asInt(), n.path("testEachEpoch").asBoolean(true)),
+                HeadInit.valueOf(n.path("headInit").asText("XAVIER")), null, d.seed());
+    }
 
     public Builder toBuilder() {
         return new Builder(this);
     }
 
-    /** Changes some knobs of a recipe; the result is checked like any recipe. */
+    /** This recipe with one field changed. */
+    public Recipe with(Optimization o) {
+        return new Recipe(name, mode, o, schedule, augmentation, regularisation, selection, headInit, search, seed);
+    }
+
+    public Recipe with(Schedule s) {
+        return new Recipe(name, mode, optimization, s, augmentation, regularisation, selection, headInit, search, seed);
+    }
+
+    public Recipe with(Regularisation r) {
+        return new Recipe(name, mode, optimization, schedule, augmentation, r, selection, headInit, search, seed);
+    }
+
+    public Recipe with(Selection s) {
+        return new Recipe(name, mode, optimization, schedule, augmentation, regularisation, s, headInit, search, seed);
+    }
+
+    /** A single training run of this recipe: no search around it. */
+    public Recipe withoutSearch() {
+        return new Recipe(name, mode, optimization, schedule, augmentation, regularisation, selection, headInit, null, seed);
+    }
+
+    /** The learning rate of a mean-reduced loss that takes the same steps. */
+    public double meanLossLr() {
+        return optimization.meanLossLr(schedule.batchSize());
+    }
+
+    /** Changes knobs of a recipe one by one, as the command line's flags do; the result is checked like any recipe. */
     public static final class Builder {
         private String name;
         private Mode mode;
-        private int epochs;
-        private int batchSize;
-        private double lr;
-        private double headLrMult;
-        private double weightDecay;
-        private double momentum;
-        private Reduction lossReduction;
-        private Schedule schedule;
-        private int warmupSteps;
-        private boolean augment;
-        private double minCropScale;
-        private double validation;
+        private Optimization o;
+        private Schedule s;
+        private Augmentation a;
+        private Regularisation r;
+        private Selection sel;
         private HeadInit headInit;
-        private Double bnMomentum;
-        private boolean frozenBatchNorm;
-        private int patience;
-        private boolean testEachEpoch;
-        private double labelSmoothing;
-        private double mixup;
-        private double cutmix;
-        private ClassWeights classWeights;
-        private int freezeEpochs;
-        private int lrGroups;
-        private double lrMinRatio;
+        private Search search;
         private long seed;
 
-        Builder(Recipe r) {
-            name = r.name;
-            mode = r.mode;
-            epochs = r.epochs;
-            batchSize = r.batchSize;
-            lr = r.lr;
-            headLrMult = r.headLrMult;
-            weightDecay = r.weightDecay;
-            momentum = r.momentum;
-            lossReduction = r.lossReduction;
-            schedule = r.schedule;
-            warmupSteps = r.warmupSteps;
-            augment = r.augment;
-            minCropScale = r.minCropScale;
-            validation = r.validation;
-            headInit = r.headInit;
-            bnMomentum = r.bnMomentum;
-            frozenBatchNorm = r.frozenBatchNorm;
-            patience = r.patience;
-            testEachEpoch = r.testEachEpoch;
-            labelSmoothing = r.labelSmoothing;
-            mixup = r.mixup;
-            cutmix = r.cutmix;
-            classWeights = r.classWeights;
-            freezeEpochs = r.freezeEpochs;
-            lrGroups = r.lrGroups;
-            lrMinRatio = r.lrMinRatio;
-            seed = r.seed;
+        Builder(Recipe x) {
+            name = x.name;
+            mode = x.mode;
+            o = x.optimization;
+            s = x.schedule;
+            a = x.augmentation;
+            r = x.regularisation;
+            sel = x.selection;
+            headInit = x.headInit;
+            search = x.search;
+            seed = x.seed;
         }
 
         public Builder name(String v) {
@@ -293,63 +393,123 @@ public record Recipe(
             return this;
         }
 
-        public Builder epochs(int v) {
-            epochs = v;
-            return this;
-        }
-
-        public Builder batchSize(int v) {
-            batchSize = v;
+        public Builder optimizer(Optimizer.Kind v) {
+            o = new Optimization(v, o.lr(), o.loss(), o.headLrMult(), o.weightDecay(), v == Optimizer.Kind.SGD, o.momentum(), o.lrGroups(), o.lrMinRatio());
             return this;
         }
 
         public Builder lr(double v) {
-            lr = v;
-            return this;
-        }
-
-        public Builder headLrMult(double v) {
-            headLrMult = v;
-            return this;
-        }
-
-        public Builder weightDecay(double v) {
-            weightDecay = v;
-            return this;
-        }
-
-        public Builder momentum(double v) {
-            momentum = v;
+            o = o.withLr(v);
             return this;
         }
 
         public Builder lossReduction(Reduction v) {
-            lossReduction = v;
+            o = new Optimization(o.optimizer(), o.lr(), v, o.headLrMult(), o.weightDecay(), o.decayNormAndBias(), o.momentum(), o.lrGroups(), o.lrMinRatio());
             return this;
         }
 
-        public Builder schedule(Schedule v) {
-            schedule = v;
+        public Builder headLrMult(double v) {
+            o = new Optimization(o.optimizer(), o.lr(), o.loss(), v, o.weightDecay(), o.decayNormAndBias(), o.momentum(), o.lrGroups(), o.lrMinRatio());
+            return this;
+        }
+
+        public Builder weightDecay(double v) {
+            o = new Optimization(o.optimizer(), o.lr(), o.loss(), o.headLrMult(), v, o.decayNormAndBias(), o.momentum(), o.lrGroups(), o.lrMinRatio());
+            return this;
+        }
+
+        public Builder momentum(double v) {
+            o = new Optimization(o.optimizer(), o.lr(), o.loss(), o.headLrMult(), o.weightDecay(), o.decayNormAndBias(), v, o.lrGroups(), o.lrMinRatio());
+            return this;
+        }
+
+        public Builder lrGroups(int v) {
+            o = new Optimization(o.optimizer(), o.lr(), o.loss(), o.headLrMult(), o.weightDecay(), o.decayNormAndBias(), o.momentum(), v, o.lrMinRatio());
+            return this;
+        }
+
+        public Builder lrMinRatio(double v) {
+            o = new Optimization(o.optimizer(), o.lr(), o.loss(), o.headLrMult(), o.weightDecay(), o.decayNormAndBias(), o.momentum(), o.lrGroups(), v);
+            return this;
+        }
+
+        public Builder epochs(int v) {
+            s = new Schedule(s.shape(), v, s.batchSize(), s.warmupSteps(), s.freezeEpochs());
+            return this;
+        }
+
+        public Builder batchSize(int v) {
+            s = new Schedule(s.shape(), s.epochs(), v, s.warmupSteps(), s.freezeEpochs());
+            return this;
+        }
+
+        public Builder schedule(Shape v) {
+            s = new Schedule(v, s.epochs(), s.batchSize(), s.warmupSteps(), s.freezeEpochs());
             return this;
         }
 
         public Builder warmupSteps(int v) {
-            warmupSteps = v;
+            s = new Schedule(s.shape(), s.epochs(), s.batchSize(), v, s.freezeEpochs());
+            return this;
+        }
+
+        public Builder freezeEpochs(int v) {
+            s = new Schedule(s.shape(), s.epochs(), s.batchSize(), s.warmupSteps(), v);
             return this;
         }
 
         public Builder augment(boolean v) {
-            augment = v;
+            a = new Augmentation(v, a.minCropScale(), a.mixup(), a.cutmix());
             return this;
         }
 
         public Builder minCropScale(double v) {
-            minCropScale = v;
+            a = new Augmentation(a.enabled(), v, a.mixup(), a.cutmix());
+            return this;
+        }
+
+        public Builder mixup(double v) {
+            a = new Augmentation(a.enabled(), a.minCropScale(), v, a.cutmix());
+            return this;
+        }
+
+        public Builder cutmix(double v) {
+            a = new Augmentation(a.enabled(), a.minCropScale(), a.mixup(), v);
+            return this;
+        }
+
+        public Builder labelSmoothing(double v) {
+            r = new Regularisation(v, r.classWeights(), r.bnMomentum(), r.frozenBatchNorm());
+            return this;
+        }
+
+        public Builder classWeights(ClassWeights v) {
+            r = new Regularisation(r.labelSmoothing(), v, r.bnMomentum(), r.frozenBatchNorm());
+            return this;
+        }
+
+        public Builder bnMomentum(Double v) {
+            r = new Regularisation(r.labelSmoothing(), r.classWeights(), v, r.frozenBatchNorm());
+            return this;
+        }
+
+        public Builder frozenBatchNorm(boolean v) {
+            r = new Regularisation(r.labelSmoothing(), r.classWeights(), r.bnMomentum(), v);
             return this;
         }
 
         public Builder validation(double v) {
-            validation = v;
+            sel = new Selection(v, sel.patience(), sel.testEachEpoch());
+            return this;
+        }
+
+        public Builder patience(int v) {
+            sel = new Selection(sel.validation(), v, sel.testEachEpoch());
+            return this;
+        }
+
+        public Builder testEachEpoch(boolean v) {
+            sel = new Selection(sel.validation(), sel.patience(), v);
             return this;
         }
 
@@ -358,58 +518,8 @@ public record Recipe(
             return this;
         }
 
-        public Builder bnMomentum(Double v) {
-            bnMomentum = v;
-            return this;
-        }
-
-        public Builder frozenBatchNorm(boolean v) {
-            frozenBatchNorm = v;
-            return this;
-        }
-
-        public Builder patience(int v) {
-            patience = v;
-            return this;
-        }
-
-        public Builder testEachEpoch(boolean v) {
-            testEachEpoch = v;
-            return this;
-        }
-
-        public Builder labelSmoothing(double v) {
-            labelSmoothing = v;
-            return this;
-        }
-
-        public Builder mixup(double v) {
-            mixup = v;
-            return this;
-        }
-
-        public Builder cutmix(double v) {
-            cutmix = v;
-            return this;
-        }
-
-        public Builder classWeights(ClassWeights v) {
-            classWeights = v;
-            return this;
-        }
-
-        public Builder freezeEpochs(int v) {
-            freezeEpochs = v;
-            return this;
-        }
-
-        public Builder lrGroups(int v) {
-            lrGroups = v;
-            return this;
-        }
-
-        public Builder lrMinRatio(double v) {
-            lrMinRatio = v;
+        public Builder search(Search v) {
+            search = v;
             return this;
         }
 
@@ -419,32 +529,63 @@ public record Recipe(
         }
 
         public Recipe build() {
-            return new Recipe(name, mode, epochs, batchSize, lr, headLrMult, weightDecay, momentum, lossReduction, schedule,
-                    warmupSteps, augment, minCropScale, validation, headInit, bnMomentum, frozenBatchNorm, patience,
-                    testEachEpoch, labelSmoothing, mixup, cutmix, classWeights, freezeEpochs, lrGroups, lrMinRatio, seed);
+            return new Recipe(name, mode, o, s, a, r, sel, headInit, search, seed);
         }
-    }
-
-    /** The learning rate of a mean-reduced loss that takes the same steps (lr x batch for summed losses). */
-    public double meanLossLr() {
-        return lossReduction == Reduction.SUM ? lr * batchSize : lr;
     }
 
     /** One line per knob, for the start of a run. */
     public String describe() {
-        return String.format(Locale.ROOT,
-                "recipe %s: mode=%s epochs=%d batch=%d lr=%.3g (head x%.3g) loss=%s%s weight_decay=%.3g momentum=%.3g "
+        Optimization o = optimization;
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "recipe %s: mode=%s optimizer=%s lr=%.3g (head x%.3g) loss=%s%s weight_decay=%.3g%s momentum=%.3g epochs=%d batch=%d "
                         + "schedule=%s%s augment=%s%s validation=%.2f head_init=%s bn_momentum=%s%s%s seed=%d",
-                name, mode.label(), epochs, batchSize, lr, headLrMult, lossReduction.name().toLowerCase(Locale.ROOT),
-                lossReduction == Reduction.SUM ? String.format(Locale.ROOT, " (= mean-loss lr %.3g)", meanLossLr()) : "",
-                weightDecay, momentum, schedule.label(),
-                warmupSteps > 0 ? " warmup=" + warmupSteps : "", augment,
-                augment && minCropScale != BOOK_MIN_CROP_SCALE ? String.format(Locale.ROOT, " (crops >= %.2f)", minCropScale) : "", validation,
-                headInit.name().toLowerCase(Locale.ROOT).replace('_', '-'), bnMomentum == null ? "source" : bnMomentum,
-                frozenBatchNorm ? " frozen_batchnorm" : "", patience > 0 ? " patience=" + patience : "", seed)
-                + (labelSmoothing > 0 ? " label_smoothing=" + labelSmoothing : "") + (mixup > 0 ? " mixup=" + mixup : "")
-                + (cutmix > 0 ? " cutmix=" + cutmix : "") + (classWeights != ClassWeights.NONE ? " class_weights=balanced" : "")
-                + (freezeEpochs > 0 ? " freeze_epochs=" + freezeEpochs : "")
-                + (lrGroups > 2 ? String.format(Locale.ROOT, " lr_groups=%d (body from lr x %.3g)", lrGroups, lrMinRatio) : "");
+                name, mode.label(), o.optimizer().label(), o.lr(), o.headLrMult(), o.loss().name().toLowerCase(Locale.ROOT),
+                o.loss() == Reduction.SUM ? String.format(Locale.ROOT, " (= mean-loss lr %.3g)", meanLossLr()) : "",
+                o.weightDecay(), o.decayNormAndBias() || o.weightDecay() == 0 ? "" : " (not on norms and biases)", o.momentum(),
+                schedule.epochs(), schedule.batchSize(), schedule.shape().label(),
+                schedule.warmupSteps() > 0 ? " warmup=" + schedule.warmupSteps() : "", augmentation.enabled(),
+                augmentation.enabled() && augmentation.minCropScale() != BOOK_MIN_CROP_SCALE
+                        ? String.format(Locale.ROOT, " (crops >= %.2f)", augmentation.minCropScale()) : "", selection.validation(),
+                headInit.name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                regularisation.bnMomentum() == null ? "source" : regularisation.bnMomentum(),
+                regularisation.frozenBatchNorm() ? " frozen_batchnorm" : "", selection.patience() > 0 ? " patience=" + selection.patience() : "", seed));
+        if (regularisation.labelSmoothing() > 0) {
+            sb.append(" label_smoothing=").append(regularisation.labelSmoothing());
+        }
+        if (augmentation.mixup() > 0) {
+            sb.append(" mixup=").append(augmentation.mixup());
+        }
+        if (augmentation.cutmix() > 0) {
+            sb.append(" cutmix=").append(augmentation.cutmix());
+        }
+        if (regularisation.classWeights() != ClassWeights.NONE) {
+            sb.append(" class_weights=balanced");
+        }
+        if (schedule.freezeEpochs() > 0) {
+            sb.append(" freeze_epochs=").append(schedule.freezeEpochs());
+        }
+        if (o.lrGroups() > 2) {
+            sb.append(String.format(Locale.ROOT, " lr_groups=%d (body from lr x %.3g)", o.lrGroups(), o.lrMinRatio()));
+        }
+        if (search != null) {
+            sb.append(" search=").append(search.quality().label());
+            if (search.timeLimitSeconds() > 0) {
+                sb.append(String.format(Locale.ROOT, " time_limit=%.0fs", search.timeLimitSeconds()));
+            }
+        }
+        return sb.toString();
+    }
+
+    static void positive(String option, double v) {
+        if (!(v > 0) || !Double.isFinite(v)) {
+            throw new IllegalArgumentException(option + " must be a positive number, not " + v);
+        }
+    }
+
+    static void atLeast(String option, double v, double min) {
+        if (!(v >= min) || !Double.isFinite(v)) {
+            throw new IllegalArgumentException(option + " must be at least " + (min == Math.rint(min) ? String.valueOf((long) min) : min)
+                    + ", not " + (v == Math.rint(v) && Double.isFinite(v) ? String.valueOf((long) v) : v));
+        }
     }
 }

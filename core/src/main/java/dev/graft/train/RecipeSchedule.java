@@ -5,7 +5,7 @@ package dev.graft.train;
  * step: linear warm-up, then constant, cosine decay to zero, or fastai's fit_one_cycle (div 25, pct_start 0.25,
  * final div 1e5, cosine annealing; momentum 0.95 -> 0.85 -> 0.95).
  */
-public record RecipeSchedule(Recipe.Schedule shape, int warmupSteps, long totalSteps) implements LrSchedule {
+public record RecipeSchedule(Recipe.Shape shape, int warmupSteps, long totalSteps) implements LrSchedule {
     static final double ONE_CYCLE_DIV = 25;
     static final double ONE_CYCLE_FINAL_DIV = 1e5;
     static final double ONE_CYCLE_PCT_START = 0.25;
@@ -17,9 +17,9 @@ public record RecipeSchedule(Recipe.Schedule shape, int warmupSteps, long totalS
         if (warmupSteps > 0 && step < warmupSteps) {
             f = (step + 1) / (double) warmupSteps;
         }
-        if (shape == Recipe.Schedule.COSINE && totalSteps > 0) {
+        if (shape == Recipe.Shape.COSINE && totalSteps > 0) {
             f *= 0.5 * (1 + Math.cos(Math.PI * Math.min(step, totalSteps) / totalSteps));
-        } else if (shape == Recipe.Schedule.ONE_CYCLE && totalSteps > 0) {
+        } else if (shape == Recipe.Shape.ONE_CYCLE && totalSteps > 0) {
             f *= combinedCos(position(step), 1 / ONE_CYCLE_DIV, 1, 1 / ONE_CYCLE_FINAL_DIV);
         }
         return f;
@@ -28,7 +28,7 @@ public record RecipeSchedule(Recipe.Schedule shape, int warmupSteps, long totalS
     /** The momentum one-cycle prescribes at this step; NaN (the recipe's own) for the other schedules. */
     @Override
     public double momentum(long step) {
-        if (shape != Recipe.Schedule.ONE_CYCLE || totalSteps <= 0) {
+        if (shape != Recipe.Shape.ONE_CYCLE || totalSteps <= 0) {
             return Double.NaN;
         }
         return combinedCos(position(step), ONE_CYCLE_MOMENTUM[0], ONE_CYCLE_MOMENTUM[1], ONE_CYCLE_MOMENTUM[2]);

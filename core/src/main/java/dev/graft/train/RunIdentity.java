@@ -102,7 +102,8 @@ final class RunIdentity {
         if (added + removed + changed > 0 && was.equals(is)) {
             out.add(String.format(Locale.ROOT, "the training images changed: %d added, %d removed, %d changed in size", added, removed, changed));
         }
-        JsonNode r0 = saved.path("recipe");
+        // a checkpoint written before recipes were nested compares as the recipe it describes
+        JsonNode r0 = saved.path("recipe").isObject() ? Json.tree(Recipe.read(saved.path("recipe"))) : saved.path("recipe");
         JsonNode r1 = now.path("recipe");
         List<String> fields = new ArrayList<>();
         r1.fieldNames().forEachRemaining(k -> {

@@ -8,6 +8,7 @@ import dev.graft.train.Checkpoint;
 import dev.graft.train.FineTuning;
 import dev.graft.train.StopSignal;
 import dev.graft.train.RunConfig;
+import dev.graft.train.StoppedException;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingListener;
 import dev.graft.weights.SafeTensors;
@@ -86,7 +87,7 @@ class ResumeTest {
             while (System.nanoTime() < deadline && p.isAlive()) {
                 if (Files.exists(ckpt)) {
                     try {
-                        if (Checkpoint.load(ckpt).progress().step() >= killAfterStep) {
+                        if (Checkpoint.load(ckpt).run().progress().step >= killAfterStep) {
                             break;
                         }
                     } catch (Exception e) {
@@ -114,7 +115,7 @@ class ResumeTest {
         // parse the same command line the CLI would, then stop after the 4th step (mid second epoch)
         TrainCommand cmd = new TrainCommand();
         Main.commandLine(cmd).parseArgs(java.util.Arrays.copyOfRange(a, 1, a.length));
-        RunConfig cfg = cmd.data.config(cmd.recipe.resolve(0), 1).build();
+        RunConfig cfg = cmd.data.config(cmd.recipe.resolve(0, cmd.data.model), 1).build();
         StopSignal stop = new StopSignal();
         TrainingListener stopper = new TrainingListener() {
             int steps;
@@ -129,12 +130,12 @@ class ResumeTest {
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         RunFolder folder = RunFolder.forNewRun(b, cfg, false, quiet);
         try (NDManager m = Torch.newManager()) {
-            Trainer.StoppedException e = assertThrows(Trainer.StoppedException.class,
+            StoppedException e = assertThrows(StoppedException.class,
                     () -> FineTuning.run(cfg, folder.context(cfg, m, quiet, false, stop, null, false, List.of(stopper))));
             assertTrue(e.getMessage().contains("stopped at epoch 2"), e.getMessage());
         }
-        assertEquals(4, Checkpoint.load(b.resolve("checkpoint.safetensors")).progress().step());
-        assertEquals(130, Main.report(new Trainer.StoppedException("x")));
+        assertEquals(4, Checkpoint.load(b.resolve("checkpoint.safetensors")).run().progress().step);
+        assertEquals(130, Main.report(new StoppedException("x")));
         String res = TrainCommandTest.run("train", "--resume", b.toString());
         assertTrue(res.startsWith("0\n"), res);
         assertSameWeights(ref, b);

@@ -10,6 +10,7 @@ import dev.graft.train.BatchSource;
 import dev.graft.train.FineTuning;
 import dev.graft.train.RunConfig;
 import dev.graft.train.StopSignal;
+import dev.graft.train.StoppedException;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingListener;
 import org.junit.jupiter.api.Test;
@@ -77,7 +78,7 @@ class RunSafetyTest {
         List<String> a = trainArgs(data, out);
         TrainCommand cmd = new TrainCommand();
         Main.commandLine(cmd).parseArgs(a.subList(1, a.size()).toArray(new String[0]));
-        RunConfig cfg = cmd.data.config(cmd.recipe.resolve(0), 0).build();
+        RunConfig cfg = cmd.data.config(cmd.recipe.resolve(0, cmd.data.model), 0).build();
         StopSignal stop = new StopSignal();
         TrainingListener stopper = new TrainingListener() {
             @Override
@@ -88,7 +89,7 @@ class RunSafetyTest {
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         RunFolder folder = RunFolder.forNewRun(out, cfg, false, quiet);
         try (NDManager m = Torch.newManager()) {
-            assertThrows(Trainer.StoppedException.class,
+            assertThrows(StoppedException.class,
                     () -> FineTuning.run(cfg, folder.context(cfg, m, quiet, false, stop, null, false, List.of(stopper))));
         }
         assertTrue(Files.exists(out.resolve("checkpoint.safetensors")));

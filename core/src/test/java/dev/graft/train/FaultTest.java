@@ -34,13 +34,13 @@ class FaultTest {
         Recipe r = Fixtures.recipe(Recipe.Mode.FINETUNE, 3, 4).lr(1e3).weightDecay(0).build();
         try (NDManager m = Torch.newManager()) {
             Network net = Fixtures.resnet18(m);
-            Trainer.DivergedException e = assertThrows(Trainer.DivergedException.class, () -> Fixtures.fit(net, r,
-                    Fixtures.subset(8, 0), Fixtures.quiet(), List.of(new Checkpointing(ckpt, 1, Json.object(), s -> { }))));
+            DivergedException e = assertThrows(DivergedException.class, () -> Fixtures.fit(net, r,
+                    Fixtures.subset(8, 0), Fixtures.quiet(), List.of(new Checkpointing(Checkpointing.Target.single(ckpt, 1, Json.object()), s -> { }))));
             assertTrue(e.getMessage().contains("NaN") && e.getMessage().contains("--lr"), e.getMessage());
         }
         assertTrue(Files.exists(ckpt), "a checkpoint from before the divergence exists");
         Checkpoint.State s = Checkpoint.load(ckpt);
-        for (var e : s.params().tensors().entrySet()) {
+        for (var e : s.run().params().tensors().entrySet()) {
             assertEquals(0, e.getValue().countNonFinite(), e.getKey() + " in the kept checkpoint is finite");
         }
     }
@@ -53,10 +53,10 @@ class FaultTest {
              BatchSource source = BatchSource.images(data.train(), Transforms.bookTest(Fixtures.SMALL), Fixtures.SMALL, 4, 1,
                      Fixtures.quiet(), new BadImages(s -> { }))) {
             Network net = Fixtures.resnet18(m);
-            Trainer t = new Trainer(net, ParamGroups.bodyAndHead(net, 1, 1), LrSchedule.of(r, 2), new GroupedSgd(0, 0),
-                    new Loss(Recipe.Reduction.SUM), source, 1, 1, List.of(), new StopSignal());
+            Trainer t = new Trainer(new TrainingPlan(net, ParamGroups.bodyAndHead(net, 1, 1), LrSchedule.of(r, 2), new Sgd(0),
+                    new Loss(Recipe.Reduction.SUM), source, 1, 1), List.of(), new StopSignal());
             BatchSource.Batch b = source.epoch(0, 1).next();
-            Trainer.DivergedException e = assertThrows(Trainer.DivergedException.class,
+            DivergedException e = assertThrows(DivergedException.class,
                     () -> new DivergenceGuard("ckpt").onBatch(t, b, Float.NaN));
             // the batch and its files, so a user can find an image that decodes to values the network cannot take
             assertTrue(e.getMessage().contains("epoch 1") && e.getMessage().contains("The batch held 4 image(s)"), e.getMessage());
@@ -71,17 +71,21 @@ class FaultTest {
         Path ckpt = tmp.resolve("checkpoint.safetensors");
         StateDict params = new StateDict("p");
         params.put("w", TensorData.ofFloats(new float[] {1, 2, 3}, 3));
-        Checkpoint.save(ckpt, new Trainer.State(), params, new StateDict("m"), Json.object());
+        Checkpoint.save(ckpt, state(params));
         byte[] before = Files.readAllBytes(ckpt);
         // the temporary file cannot be created: the same failure as a full disk, seen by the writer
         Files.createDirectories(tmp.resolve("checkpoint.safetensors.tmp/blocker"));
         StateDict next = new StateDict("p");
         next.put("w", TensorData.ofFloats(new float[] {4, 5, 6}, 3));
         java.io.IOException e = assertThrows(java.io.IOException.class,
-                () -> Checkpoint.save(ckpt, new Trainer.State(), next, new StateDict("m"), Json.object()));
+                () -> Checkpoint.save(ckpt, state(next)));
         assertTrue(e.getMessage().contains("previous checkpoint is intact"), e.getMessage());
         assertArrayEquals(before, Files.readAllBytes(ckpt));
-        assertArrayEquals(new float[] {1, 2, 3}, Checkpoint.load(ckpt).params().get("w").toFloats());
+        assertArrayEquals(new float[] {1, 2, 3}, Checkpoint.load(ckpt).run().params().get("w").toFloats());
+    }
+
+    private static Checkpoint.State state(StateDict params) {
+        return Checkpoint.State.of(new Checkpoint.Snapshot(new Progress(), params, "sgd", new StateDict("m"), java.util.Map.of()), Json.object());
     }
 
     @Test
@@ -94,7 +98,7 @@ class FaultTest {
             Network net = Fixtures.resnet18(m);
             TrainOptions opts = TrainOptions.defaults(log::add).withWorkers(2);
             List<EpochMetrics> h = Fixtures.fit(net, r, Fixtures.subset(8, 0), opts,
-                    List.of(new Checkpointing(ckpt, 1, Json.object(), log::add))).history;
+                    List.of(new Checkpointing(Checkpointing.Target.single(ckpt, 1, Json.object()), log::add))).history;
             assertEquals(1, h.size());
         }
         assertTrue(log.stream().anyMatch(l -> l.contains("could not write checkpoint") && l.contains("intact")), log.toString());
@@ -102,7 +106,7 @@ class FaultTest {
 
     @Test
     void outOfMemoryAdvisesASmallerBatch() {
-        RuntimeException e = Trainer.explainEngineFailure(new EngineException("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: you tried to allocate 9000000000 bytes"));
+        RuntimeException e = StoppedException.explainEngineFailure(new EngineException("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: you tried to allocate 9000000000 bytes"));
         assertTrue(e.getMessage().contains("--batch-size"), e.getMessage());
     }
 }

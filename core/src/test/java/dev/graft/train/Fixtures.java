@@ -54,26 +54,17 @@ public final class Fixtures {
      * Trains as FineTuning's step 4 does (two learning-rate groups, the recipe's augmentation, evaluation after each
      * epoch), with {@code extra} listeners last; returns the loop's final state.
      */
-    public static Trainer.State fit(Network net, Recipe r, DataSplits data, TrainOptions opts, List<TrainingListener> extra) {
+    public static Progress fit(Network net, Recipe r, DataSplits data, TrainOptions opts, List<TrainingListener> extra) {
         return fit(net, r, data, SMALL, opts, extra);
     }
 
-    public static Trainer.State fit(Network net, Recipe r, DataSplits data, Preprocessing pre, TrainOptions opts,
-                                    List<TrainingListener> extra) {
-        net.setFrozenBody(r.mode() == Recipe.Mode.FROZEN);
-        net.compute().setBatchNormStatisticsFrozen(r.frozenBatchNorm());
+    /** As FineTuning trains a single recipe: {@link Training#of} over the data's train, validation and test images. */
+    public static Progress fit(Network net, Recipe r, DataSplits data, Preprocessing pre, TrainOptions opts, List<TrainingListener> extra) {
         BadImages bad = new BadImages(opts.log());
-        Transforms.ImageTransform t = r.augment()
-                ? Transforms.randomResizedCrop(pre, r.minCropScale(), 1.0, 3.0 / 4.0, 4.0 / 3.0, true) : Transforms.bookTest(pre);
-        List<TrainingListener> listeners = new ArrayList<>(List.of(new DivergenceGuard(null),
-                new EpochEvaluation(data, pre, opts, bad, null, null, r.testEachEpoch()), new KeepBestEpoch(opts.log())));
-        listeners.addAll(extra);
-        try (BatchSource source = BatchSource.images(data.train(), t, pre, r.batchSize(), r.seed(), opts, bad)) {
-            Trainer trainer = new Trainer(net, ParamGroups.bodyAndHead(net, r.lr(), r.lr() * r.headLrMult()),
-                    LrSchedule.of(r, (long) source.batchesPerEpoch() * r.epochs()), new GroupedSgd(r.weightDecay(), r.momentum()),
-                    new Loss(r.lossReduction()), source, r.epochs(), r.seed(), listeners, new StopSignal());
-            trainer.fit();
-            return trainer.state();
+        Training.Setup setup = new Training.Setup(pre, opts, bad, new SourceFeatures(net, data, pre, opts, bad), opts.log(), new StopSignal());
+        try (Training t = Training.of(r, net, new Training.Folders(data.train(), data.validation(), data.test()), setup, null, extra)) {
+            t.trainer.fit();
+            return t.trainer.progress();
         }
     }
 

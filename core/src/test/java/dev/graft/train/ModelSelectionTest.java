@@ -39,7 +39,11 @@ class ModelSelectionTest {
             correct += right[i] ? 1 : 0;
             loss += -Math.log(probs[i][labels[i]]);
         }
-        return new Evaluation(new int[n], labels, preds, probs, (double) correct / n, loss / n, 0);
+        int[] samples = new int[n];
+        for (int i = 0; i < n; i++) {
+            samples[i] = i;
+        }
+        return new Evaluation(samples, labels, preds, probs, (double) correct / n, loss / n, 0);
     }
 
     static boolean[] rights(int n, int wrongFrom) {
@@ -58,33 +62,49 @@ class ModelSelectionTest {
 
     @Test
     void fineTuningWinsWithClearlyMoreImagesRight() {
-        // 40 images: the probe gets 30 right, fine-tuning 38 (8 more, none fewer: 8 > sqrt(8))
+        // 40 images: the probe gets 30 right, fine-tuning 38 (8 more, none fewer: 8 > 0.5 sqrt(8))
         ModelSelection.Decision d = ModelSelection.decide(eval(rights(40, 30), same(40, 0.8f)), eval(rights(40, 38), same(40, 0.8f)));
         assertTrue(d.fineTuned(), d.why());
-        assertTrue(d.why().contains("only fine-tuning gets right 8, only the probe 0"), d.why());
+        assertEquals(8, d.onlyFineTuned());
+        assertEquals(0, d.onlyProbe());
+        assertTrue(d.why().contains("only fine-tuning gets 8 right, only the probe 0"), d.why());
     }
 
     @Test
-    void aLowerLossAloneDoesNotDecide() {
-        // the same 36 of 40 right; fine-tuning is surer of the right ones (0.95 against 0.6) and no surer of the wrong
-        float[] probe = same(40, 0.6f);
-        float[] tuned = same(40, 0.95f);
-        for (int i = 36; i < 40; i++) {
-            tuned[i] = 0.6f;
+    void aFineTuneAheadByAFewImagesIsKept() {
+        // the 75-class case of the issue: ahead on validation by a small margin, with few disagreements
+        boolean[] probe = rights(40, 36);
+        boolean[] tuned = rights(40, 38);
+        ModelSelection.Decision d = ModelSelection.decide(eval(probe, same(40, 0.8f)), eval(tuned, same(40, 0.8f)));
+        assertTrue(d.fineTuned(), "2 ahead, 0 behind: 2 > 0.5 sqrt(2) " + d.why());
+    }
+
+    @Test
+    void theProbeWinsWhenFineTuningIsNotAheadBeyondNoise() {
+        // ahead by one image among many disagreements: 12 vs 11 (1 < 0.5 sqrt(23))
+        boolean[] probe = new boolean[60];
+        boolean[] tuned = new boolean[60];
+        for (int i = 0; i < 60; i++) {
+            probe[i] = i < 37 || i >= 48;   // wrong on 37..47 (11)
+            tuned[i] = i >= 12;             // wrong on 0..11 (12)... right on 37..47
         }
-        ModelSelection.Decision d = ModelSelection.decide(eval(rights(40, 36), probe), eval(rights(40, 36), tuned));
+        ModelSelection.Decision d = ModelSelection.decide(eval(probe, same(60, 0.8f)), eval(tuned, same(60, 0.8f)));
+        assertEquals(11, d.onlyFineTuned());
+        assertEquals(12, d.onlyProbe());
         assertFalse(d.fineTuned(), d.why());
-        assertTrue(d.why().contains("loss difference 0.414"), d.why());
-    }
-
-    @Test
-    void theProbeWinsWhenFineTuningIsNotBetterBeyondNoise() {
-        // one image more right is within noise (1 <= sqrt(1)), and the losses are the same: the simpler model stays
-        assertFalse(ModelSelection.decide(eval(rights(40, 30), same(40, 0.8f)), eval(rights(40, 31), same(40, 0.8f))).fineTuned());
         // fewer right: never fine-tuning, whatever the loss
         assertFalse(ModelSelection.decide(eval(rights(40, 38), same(40, 0.6f)), eval(rights(40, 36), same(40, 0.99f))).fineTuned());
-        // identical predictions
+        // identical predictions: the probe (a tie costs nothing)
         assertFalse(ModelSelection.decide(eval(rights(40, 35), same(40, 0.8f)), eval(rights(40, 35), same(40, 0.8f))).fineTuned());
+        // a lower loss alone does not decide
+        assertFalse(ModelSelection.decide(eval(rights(40, 36), same(40, 0.6f)), eval(rights(40, 36), same(40, 0.99f))).fineTuned());
+    }
+
+    @Test
+    void theTwoMustHaveSeenTheSameImages() {
+        Evaluation a = eval(rights(4, 2), same(4, 0.8f));
+        Evaluation b = new Evaluation(new int[] {0, 1, 2, 7}, a.labels(), a.predictions(), a.probabilities(), a.accuracy(), a.loss(), 0);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ModelSelection.decide(a, b));
     }
 
     @Test
@@ -94,7 +114,7 @@ class ModelSelectionTest {
         float[][] heads = new float[2][];
         String[] selection = new String[1];
         for (int i = 0; i < 2; i++) {
-            Recipe r = Recipe.auto(i == 0 ? Recipe.Mode.FINETUNE : Recipe.Mode.PROBE, 20, 1).toBuilder().epochs(2).lr(1e-20).build();
+            Recipe r = Recipe.auto(i == 0 ? Recipe.Mode.FINETUNE : Recipe.Mode.PROBE, "resnet18", 20, 1).toBuilder().epochs(2).lr(1e-20).build();
             RunConfig cfg = RunConfig.builder(data, "resnet18", r).weights(Shared.path("fixtures/torchvision/resnet18_seed0.pth"))
                     .imageSize(32).build();
             try (NDManager m = Torch.newManager()) {

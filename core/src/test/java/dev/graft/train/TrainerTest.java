@@ -34,6 +34,13 @@ class TrainerTest {
             assertEquals(16, again.size());
             assertTrue(h.get(3).examplesPerSec() > 0);
         }
+        // negative control: at a rate too small to move anything the same loop's loss does not fall, so the fall above is learning
+        Recipe still = Fixtures.recipe(Recipe.Mode.FINETUNE, 4, 16).lr(1e-30).momentum(0.9).build();
+        try (NDManager m = Torch.newManager()) {
+            Network net = Fixtures.resnet18(m);
+            List<EpochMetrics> h = Fixtures.fit(net, still, data, Fixtures.quiet(), List.of()).history;
+            assertTrue(h.get(3).trainLoss() > h.get(0).trainLoss() * 0.95, "the loss fell without learning: " + h);
+        }
     }
 
     @Test
@@ -53,11 +60,20 @@ class TrainerTest {
             assertNotEquals(java.util.Arrays.toString(headBefore), java.util.Arrays.toString(net.stateDict().get("fc.weight").toFloats()),
                     "the head must train");
         }
+        // negative control: the same loop fine-tuning moves the body and its statistics, so the comparison above can see change
+        try (NDManager m = Torch.newManager()) {
+            Network net = Fixtures.resnet18(m);
+            Map<String, TensorData> before = Fixtures.snapshotBody(net);
+            Fixtures.fit(net, r.toBuilder().mode(Recipe.Mode.FINETUNE).build(), Fixtures.subset(8, 4), Fixtures.quiet(), List.of());
+            Map<String, TensorData> after = Fixtures.snapshotBody(net);
+            assertTrue(before.keySet().stream().anyMatch(k -> k.endsWith("running_mean") && !before.get(k).bytes().equals(after.get(k).bytes())));
+            assertTrue(before.keySet().stream().anyMatch(k -> k.endsWith("conv1.weight") && !before.get(k).bytes().equals(after.get(k).bytes())));
+        }
     }
 
     @Test
     void sameSeedGivesIdenticalWeights() {
-        Recipe r = Fixtures.recipe(Recipe.Mode.FINETUNE, 1, 8).lr(1e-4).momentum(0.9).schedule(Recipe.Schedule.COSINE)
+        Recipe r = Fixtures.recipe(Recipe.Mode.FINETUNE, 1, 8).lr(1e-4).momentum(0.9).schedule(Recipe.Shape.COSINE)
                 .warmupSteps(1).seed(5).build();
         StateDict[] out = new StateDict[2];
         for (int run = 0; run < 2; run++) {
@@ -69,6 +85,13 @@ class TrainerTest {
         }
         for (String k : out[0].names()) {
             assertEquals(out[0].get(k).bytes(), out[1].get(k).bytes(), k);
+        }
+        // negative control: another seed (other batches, crops, dropout) gives other weights
+        try (NDManager m = Torch.newManager()) {
+            Network net = Fixtures.resnet18(m);
+            Fixtures.fit(net, r.toBuilder().seed(6).build(), Fixtures.subset(8, 0), Fixtures.quiet(), List.of());
+            StateDict other = net.stateDict();
+            assertTrue(out[0].names().stream().anyMatch(k -> !out[0].get(k).bytes().equals(other.get(k).bytes())), "seed 6 gave seed 5's weights");
         }
     }
 }

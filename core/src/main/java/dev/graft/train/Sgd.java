@@ -10,28 +10,26 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * SGD with one learning rate per parameter group (the book's {@code param_group}: copied layers at lr, the new
- * head at 10x), keyed by parameter name rather than DJL's generated ids. Each parameter is updated by one fused
- * native call that also zeroes its gradient: w -= v, v = momentum * v + lr * (g + weight_decay * w).
+ * SGD with momentum, one learning rate and weight decay per parameter group (the book's {@code param_group}: copied
+ * layers at lr, the new head at 10x), keyed by parameter name rather than DJL's generated ids. Each parameter is
+ * updated by one fused native call that also zeroes its gradient: w -= v, v = momentum * v + lr * (g + wd * w).
  * With a constant lr this is exactly torch.optim.SGD (whose buffer is v / lr); under a schedule the velocity
  * carries the lr it was built with, as in MXNet and DJL.
  */
-public final class GroupedSgd {
-    private final double weightDecay;
+public final class Sgd implements Optimizer {
     private final double momentum;
     private final Map<String, NDArray> velocity = new LinkedHashMap<>();
 
-    public GroupedSgd(double weightDecay, double momentum) {
-        this.weightDecay = weightDecay;
+    public Sgd(double momentum) {
         this.momentum = momentum;
     }
 
-    /** One step on every parameter that has a gradient, each at its group's learning rate times {@code factor}. */
-    public void step(ParamGroups groups, double factor) {
-        step(groups, factor, Double.NaN);
+    @Override
+    public String name() {
+        return "sgd";
     }
 
-    /** As {@link #step(ParamGroups, double)} with this step's momentum ({@code NaN}: the optimizer's own). */
+    @Override
     public void step(ParamGroups groups, double factor, double stepMomentum) {
         float mom = (float) (Double.isNaN(stepMomentum) ? momentum : stepMomentum);
         for (ParamGroups.Group g : groups.groups()) {
@@ -49,29 +47,31 @@ public final class GroupedSgd {
                     } else {
                         inputs = new NDList(w, grad);
                     }
-                    w.getNDArrayInternal().sgdUpdate(inputs, new NDList(w), lr, (float) weightDecay, 1f, -1f, mom, false);
+                    w.getNDArrayInternal().sgdUpdate(inputs, new NDList(w), lr, (float) g.weightDecay(), 1f, -1f, mom, false);
                 }
             }
         }
     }
 
-    /** Momentum buffers by parameter name, for checkpoints. */
+    /** Momentum buffers by parameter name. */
+    @Override
     public StateDict state() {
-        StateDict sd = new StateDict("optimizer");
-        velocity.forEach((k, v) -> sd.put(k, TensorData.ofFloats(v.toFloatArray(), v.getShape().getShape())));
+        StateDict sd = new StateDict("sgd");
+        velocity.forEach((k, v) -> sd.put("velocity/" + k, TensorData.ofFloats(v.toFloatArray(), v.getShape().getShape())));
         return sd;
     }
 
+    @Override
     public void load(StateDict state, Map<String, Parameter> params) {
         velocity.values().forEach(NDArray::close);
         velocity.clear();
-        state.tensors().forEach((k, t) -> {
+        state.tensors().forEach((key, t) -> {
+            String k = key.startsWith("velocity/") ? key.substring("velocity/".length()) : key;
             Parameter p = params.get(k);
             if (p == null) {
                 throw new IllegalArgumentException("checkpoint has momentum for unknown parameter " + k);
             }
-            NDArray v = p.getArray().getManager().create(t.toFloats(), p.getArray().getShape());
-            velocity.put(k, v);
+            velocity.put(k, p.getArray().getManager().create(t.toFloats(), p.getArray().getShape()));
         });
     }
 }

@@ -1,0 +1,476 @@
+package dev.graft.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.data.DataSplits;
+import dev.graft.model.Backbone;
+import dev.graft.model.Network;
+import dev.graft.util.Json;
+import dev.graft.weights.StateDict;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * graft's default recipe: a budgeted search over real candidates, decided on the training images held out for
+ * validation, never on the test set, in the spirit of AutoGluon's presets and time limit.
+ *
+ * <ol>
+ * <li>The linear probe (fitted by the caller on the other training images) is the first candidate.</li>
+ * <li>Fine-tunes from the probe head (LP-FT) with the family's optimizer race against each other by successive
+ * halving: learning rates on a log grid around the family's rate, and BatchNorm training its statistics or keeping
+ * the source's, each over the same cosine schedule and the same batches; after the first rung only the best go on,
+ * and the last one trains until the schedule ends or validation stops improving (early stopping), keeping its best
+ * epoch.</li>
+ * <li>The best fine-tune and the probe are compared image by image on validation ({@link ModelSelection}).</li>
+ * <li>The winner gets the images it never saw: the probe is refitted on every training image; a winning fine-tune
+ * is trained again, from the source and the probe refitted on every image, on every image for its best number of
+ * epochs.</li>
+ * </ol>
+ * A time limit bounds the whole run: a candidate stops at the epoch that would pass it, the race ends, and the
+ * retrain is skipped when it does not fit (the fine-tune trained on four fifths of the images is kept). Every
+ * candidate, its validation figures and time, and the decision are reported. The search is checkpointed with all its
+ * candidates, so a run stopped anywhere resumes where it was.
+ */
+final class RecipeSearch {
+    static final String RETRAIN = "retrain";
+
+    /** A fine-tune candidate: its recipe and what sets it apart from the others. */
+    record Candidate(String id, Recipe recipe, String label) {
+    }
+
+    /**
+     * How the race is run: its candidates, the epochs after which it keeps only the best ({@code rungs}) and how
+     * many it keeps each time ({@code keep}), the schedule's length in epochs, whether the winner is retrained on
+     * every image, and a bound on the fine-tuning's seconds (0: none but the run's time limit).
+     */
+    record Plan(List<Candidate> candidates, int[] rungs, int[] keep, int horizon, boolean retrain, double fineTuneSeconds) {
+    }
+
+    /** The result: the report and, when a fine-tune won, the final weights' epochs of training (for the history). */
+    record Outcome(SearchReport report, List<EpochMetrics> history) {
+    }
+
+    /** A candidate as the race goes: its snapshot while suspended, its figures, its time. */
+    private static final class Runner {
+        final Candidate c;
+        String status = "pending";
+        Checkpoint.Snapshot snapshot;
+        List<EpochMetrics> history = List.of();
+        double seconds;
+        boolean finished;
+
+        Runner(Candidate c) {
+            this.c = c;
+        }
+
+        int epochs() {
+            return history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
+        }
+
+        /** The best validation epoch so far (accuracy, then loss) and its figures: {epoch, accuracy, loss}. */
+        double[] best() {
+            double[] b = {-1, -1, Double.POSITIVE_INFINITY};
+            for (EpochMetrics m : history) {
+                if (KeepBestEpoch.better(m, b[1], b[2])) {
+                    b[0] = m.epoch();
+                    b[1] = m.valAcc();
+                    b[2] = m.valLoss();
+                }
+            }
+            return b;
+        }
+    }
+
+    private final Recipe base;
+    private final Network net;
+    private final DataSplits data;
+    private final Training.Setup setup;
+    private final Plan plan;
+    private final Deadline deadline;
+    private final java.nio.file.Path checkpointFile;
+    private final int checkpointEvery;
+    private final JsonNode identity;
+    private final List<TrainingListener> extra;
+    private final Consumer<String> log;
+    private final List<Runner> runners = new ArrayList<>();
+    private StateDict start;
+    private Checkpoint.Snapshot retrainSnapshot;
+    private String stage = "race";
+    private boolean timeRanOut;
+
+    RecipeSearch(Recipe base, Network net, DataSplits data, Training.Setup setup, Plan plan, Deadline deadline,
+                 java.nio.file.Path checkpointFile, int checkpointEvery, JsonNode identity, List<TrainingListener> extra) {
+        this.base = base;
+        this.net = net;
+        this.data = data;
+        this.setup = setup;
+        this.plan = plan;
+        this.deadline = deadline;
+        this.checkpointFile = checkpointFile;
+        this.checkpointEvery = checkpointEvery;
+        this.identity = identity;
+        this.extra = extra;
+        this.log = setup.log();
+        plan.candidates().forEach(c -> runners.add(new Runner(c)));
+    }
+
+    /**
+     * The plan a quality asks for, for this network: learning rates around the family's (x 10^-1/2 .. 10^1/2 for
+     * medium), BatchNorm trained or kept where the body has BatchNorm; fast: one candidate in about a minute;
+     * best: a wider grid, both BatchNorm modes at every rate, two rungs and a longer schedule.
+     */
+    static Plan plan(Recipe base, Network net, double secondsPerEpochEstimate) {
+        Recipe.Search s = base.search();
+        boolean bn = net.hasBatchNorm() && s.searchBatchNorm();
+        double lr = base.optimization().lr();
+        int horizon = base.schedule().epochs();
+        List<Candidate> cs = new ArrayList<>();
+        switch (s.quality()) {
+            case FAST -> {
+                int h = (int) Math.max(1, Math.min(horizon, Math.floor(FAST_SECONDS / Math.max(1e-3, secondsPerEpochEstimate))));
+                cs.add(candidate(base, h, lr, false));
+                return new Plan(cs, new int[0], new int[0], h, false, FAST_SECONDS);
+            }
+            case MEDIUM -> {
+                double[] f = s.searchLr() ? new double[] {Math.pow(10, -0.5), 1, Math.pow(10, 0.5)} : new double[] {1};
+                for (double m : f) {
+                    cs.add(candidate(base, horizon, lr * m, false));
+                }
+                if (bn) {
+                    cs.add(candidate(base, horizon, lr, true));
+                }
+                int rung = (int) Math.max(1, Math.round(MEDIUM_RUNG * horizon));
+                return rung < horizon && cs.size() > 1 ? new Plan(cs, new int[] {rung}, new int[] {1}, horizon, true, 0)
+                        : new Plan(cs, new int[0], new int[0], horizon, true, 0);
+            }
+            default -> {
+                double[] f = s.searchLr() ? new double[] {Math.pow(10, -0.75), Math.pow(10, -0.25), Math.pow(10, 0.25), Math.pow(10, 0.75)}
+                        : new double[] {1};
+                int h = (int) Math.round(horizon * BEST_LONGER);
+                for (double m : f) {
+                    cs.add(candidate(base, h, lr * m, false));
+                    if (bn) {
+                        cs.add(candidate(base, h, lr * m, true));
+                    }
+                }
+                int r1 = (int) Math.max(1, Math.round(0.15 * h));
+                int r2 = (int) Math.max(r1 + 1, Math.round(0.35 * h));
+                return r2 < h && cs.size() > 2 ? new Plan(cs, new int[] {r1, r2}, new int[] {Math.max(1, (cs.size() + 2) / 3), 1}, h, true, 0)
+                        : new Plan(cs, new int[0], new int[0], h, true, 0);
+            }
+        }
+    }
+
+    /** Fast's fine-tuning budget: about a minute on top of the probe. */
+    static final double FAST_SECONDS = 60;
+    /** Medium's race keeps one candidate after this share of the schedule (epoch 3 of 10). */
+    static final double MEDIUM_RUNG = 0.3;
+    /** Best's schedule is this much longer than medium's. */
+    static final double BEST_LONGER = 1.5;
+
+    private static Candidate candidate(Recipe base, int horizon, double lr, boolean frozenBn) {
+        Recipe r = base.withoutSearch().with(base.optimization().withLr(lr)).with(base.schedule().withEpochs(horizon))
+                .with(new Recipe.Regularisation(base.regularisation().labelSmoothing(), base.regularisation().classWeights(),
+                        base.regularisation().bnMomentum(), frozenBn));
+        String label = String.format(Locale.ROOT, "%s lr %.2g%s", base.optimization().optimizer().label(), r.meanLossLr(),
+                frozenBn ? ", BatchNorm statistics kept" : "");
+        String id = String.format(Locale.ROOT, "%s-%.2g%s", base.optimization().optimizer().label(), r.meanLossLr(), frozenBn ? "-bnkept" : "");
+        return new Candidate(id, r, label);
+    }
+
+    /**
+     * Runs the search from the network as it is (source body, probe head fitted on the training part), against
+     * the probe's validation predictions; {@code resume} is a checkpoint's state of this search, or null.
+     */
+    Outcome run(Probe.Head probe, Evaluation probeValidation, Checkpoint.State resume, Backbone source) {
+        double t0 = deadline.elapsed();
+        start = net.stateDict();
+        if (resume != null) {
+            restore(resume);
+        }
+        log.accept("search (" + base.search().quality().label() + "): " + plan.candidates().size() + " fine-tune candidate(s) "
+                + describe(plan) + ", against the probe on " + data.validation().size() + " validation images"
+                + (deadline.limited() ? String.format(Locale.ROOT, "; time limit %.0f s", deadline.limitSeconds()) : ""));
+        if (stage.equals("race")) {
+            race();
+        }
+        Runner winner = runners.stream().filter(r -> !r.history.isEmpty())
+                .max(Comparator.<Runner>comparingDouble(r -> r.best()[1]).thenComparingDouble(r -> -r.best()[2])).orElse(null);
+        List<SearchReport.Entry> entries = new ArrayList<>();
+        entries.add(new SearchReport.Entry("probe", "linear probe (logistic regression on the source features)", "baseline",
+                probeValidation.accuracy(), probeValidation.loss(), 0, 0, 0, List.of(probeValidation.accuracy())));
+        ModelSelection.Decision d = null;
+        if (winner != null) {
+            winner.status = "best fine-tune";
+            loadBest(winner);
+            Evaluation ftVal = Evaluator.evaluate(net, data.validation(), setup.pre(), setup.opts(), setup.bad());
+            d = ModelSelection.decide(probeValidation, ftVal);
+        }
+        for (Runner r : runners) {
+            double[] b = r.best();
+            entries.add(new SearchReport.Entry(r.c.id(), r.c.label(), r.status, b[1], b[2], r.epochs(), (int) b[0], r.seconds,
+                    r.history.stream().map(EpochMetrics::valAcc).toList()));
+        }
+        String decision = d == null ? "kept the probe: no fine-tune candidate trained (" + (timeRanOut ? "the time limit ran out" : "none planned") + ")"
+                : d.why();
+        log.accept(decision);
+        boolean fineTuned = d != null && d.fineTuned();
+        FeatureSet all = setup.features().allTraining();
+        Probe.Head probeAll = Probe.fit(all, net.numClasses(), base.seed());
+        String retrain;
+        List<EpochMetrics> history = new ArrayList<>();
+        if (!fineTuned) {
+            source.copyBody(net);
+            net.setHead(probeAll.fit().weight(), probeAll.fit().bias());
+            retrain = "the probe refitted on all " + all.size() + " training images: " + probeAll.cv().describe();
+        } else {
+            int epochs = (int) winner.best()[0];
+            history.addAll(winner.history);
+            double need = winner.seconds / Math.max(1, winner.epochs()) * epochs * data.train().union(data.validation()).size()
+                    / Math.max(1, data.train().size());
+            if (!plan.retrain()) {
+                retrain = "the fine-tune trained on " + data.train().size() + " images is the model (" + base.search().quality().label()
+                        + " does not retrain)";
+            } else if (deadline.limited() && need > deadline.remaining()) {
+                retrain = String.format(Locale.ROOT, "not retrained on every image: the time limit leaves %.0f s, the retrain needs about %.0f s; "
+                        + "the fine-tune trained on %d images is the model", deadline.remaining(), need, data.train().size());
+            } else {
+                stage = RETRAIN;
+                history = retrain(winner.c, epochs, probeAll, source);
+                retrain = String.format(Locale.ROOT, "%s trained again from the source on all %d training images for its best %d epoch(s) "
+                        + "of %d, from the probe refitted on them", winner.c.label(), setup.features().allTrainingFolder().size(), epochs,
+                        winner.c.recipe().schedule().epochs());
+                entries.add(new SearchReport.Entry(RETRAIN, winner.c.label() + " on every training image", "final model", Double.NaN, Double.NaN,
+                        epochs, epochs, history.stream().mapToDouble(EpochMetrics::seconds).sum(), List.of()));
+            }
+        }
+        log.accept(retrain);
+        stage = "done";
+        SearchReport report = new SearchReport(base.search().quality().label(), deadline.limitSeconds(), entries, decision, fineTuned, retrain,
+                timeRanOut, deadline.elapsed() - t0);
+        return new Outcome(report, history);
+    }
+
+    private static String describe(Plan p) {
+        List<String> labels = p.candidates().stream().map(Candidate::label).toList();
+        return "(" + String.join("; ", labels) + "), cosine over " + p.horizon() + " epochs"
+                + (p.rungs().length > 0 ? ", the best " + p.keep()[0] + " going on after epoch " + p.rungs()[0] : "")
+                + (p.rungs().length > 1 ? ", then " + p.keep()[1] + " after epoch " + p.rungs()[1] : "");
+    }
+
+    /** Successive halving: every candidate to the first rung, the best on to the next, the last to the end of its schedule. */
+    private void race() {
+        List<Runner> alive = new ArrayList<>(runners.stream().filter(r -> !r.status.startsWith("stopped")).toList());
+        for (int rung = 0; rung <= plan.rungs().length; rung++) {
+            int until = rung < plan.rungs().length ? plan.rungs()[rung] : plan.horizon();
+            for (Runner r : alive) {
+                if (r.finished || r.epochs() >= until) {
+                    continue;
+                }
+                if (outOfTime()) {
+                    timeRanOut = true;
+                    r.status = r.history.isEmpty() ? "not started: out of time" : r.status;
+                    continue;
+                }
+                train(r, until);
+            }
+            if (timeRanOut || rung >= plan.rungs().length) {
+                break;
+            }
+            alive.sort(Comparator.<Runner>comparingDouble(r -> -r.best()[1]).thenComparingDouble(r -> r.best()[2]));
+            for (int i = plan.keep()[rung]; i < alive.size(); i++) {
+                alive.get(i).status = "stopped after epoch " + until;
+                alive.get(i).snapshot = null;
+            }
+            alive = new ArrayList<>(alive.subList(0, Math.min(plan.keep()[rung], alive.size())));
+        }
+    }
+
+    /** No time for another epoch: the limit or fast's budget would pass during it (judged from the epochs so far). */
+    private boolean outOfTime() {
+        double seconds = runners.stream().mapToDouble(r -> r.seconds).sum();
+        int epochs = runners.stream().mapToInt(Runner::epochs).sum();
+        double perEpoch = epochs == 0 ? 0 : seconds / epochs;
+        return deadline.expired() || (deadline.limited() && deadline.remaining() < perEpoch)
+                || (plan.fineTuneSeconds() > 0 && seconds + perEpoch > plan.fineTuneSeconds());
+    }
+
+    /** Trains one candidate from where it stopped (or from the start) up to epoch {@code until}. */
+    private void train(Runner r, int until) {
+        double t0 = deadline.elapsed();
+        Training.Folders f = new Training.Folders(data.train(), data.validation(), null);
+        List<TrainingListener> listeners = new ArrayList<>(extra);
+        DeadlineStop clock = new DeadlineStop(deadline, plan.fineTuneSeconds() > 0
+                ? Math.max(0, plan.fineTuneSeconds() - runners.stream().mapToDouble(x -> x.seconds).sum()) : Double.POSITIVE_INFINITY, log);
+        listeners.add(clock);
+        Checkpointing.Target target = checkpointFile == null ? null
+                : new Checkpointing.Target(checkpointFile, checkpointEvery, snap -> state(r.c.id(), snap));
+        try (Training t = Training.of(r.c.recipe(), net, f, setup, target, listeners)) {
+            if (r.snapshot != null) {
+                t.trainer.restore(r.snapshot);
+            } else {
+                net.loadAll(start);
+            }
+            log.accept(String.format(Locale.ROOT, "candidate %s: epochs %d to %d", r.c.label(), r.epochs() + 1, until));
+            r.status = "training";
+            try {
+                t.trainer.fit(until);
+            } finally {
+                r.seconds += deadline.elapsed() - t0;
+            }
+            r.history = List.copyOf(t.trainer.progress().history);
+            r.finished = t.trainer.finished();
+            timeRanOut |= clock.fired;
+            r.status = r.finished ? "finished after " + r.epochs() + " epoch(s)" : "suspended after epoch " + r.epochs();
+            r.snapshot = t.trainer.snapshot();
+        }
+    }
+
+    /** Puts the candidate's best epoch's weights (epoch 0: the starting weights) into the network. */
+    private void loadBest(Runner r) {
+        Checkpoint.Part best = r.snapshot == null ? null : r.snapshot.listeners().get(KeepBestEpoch.NAME);
+        if (best != null && best.tensors().size() > 0) {
+            net.loadAll(best.tensors());
+        } else if (r.snapshot != null) {
+            net.loadAll(r.snapshot.params());
+        }
+    }
+
+    /** The winner again, from the source body and the probe refitted on every image, on every image for {@code epochs} epochs. */
+    List<EpochMetrics> retrain(Candidate winner, int epochs, Probe.Head probeAll, Backbone source) {
+        Recipe r = winner.recipe().with(new Recipe.Selection(0, 0, false));
+        Training.Folders f = new Training.Folders(setup.features().allTrainingFolder(), null, null);
+        List<TrainingListener> listeners = new ArrayList<>(extra);
+        listeners.add(new StopAfter(epochs));
+        Checkpointing.Target target = checkpointFile == null ? null
+                : new Checkpointing.Target(checkpointFile, checkpointEvery, snap -> state(RETRAIN, snap));
+        log.accept(String.format(Locale.ROOT, "retraining %s on all %d training images for %d epoch(s)", winner.label(), f.train().size(), epochs));
+        try (Training t = Training.of(r, net, f, setup, target, listeners)) {
+            if (retrainSnapshot != null) {
+                t.trainer.restore(retrainSnapshot);
+            } else {
+                source.copyBody(net);
+                net.setHead(probeAll.fit().weight(), probeAll.fit().bias());
+            }
+            t.trainer.fit();
+            return List.copyOf(t.trainer.progress().history);
+        }
+    }
+
+    /** The checkpoint of the whole search while {@code liveId}'s loop runs: every suspended candidate, the live one, and the race so far. */
+    private Checkpoint.State state(String liveId, Checkpoint.Snapshot live) {
+        Map<String, Checkpoint.Snapshot> snaps = new LinkedHashMap<>();
+        for (Runner r : runners) {
+            if (r.snapshot != null && !r.c.id().equals(liveId)) {
+                snaps.put(r.c.id(), r.snapshot);
+            }
+        }
+        snaps.put(liveId, live);
+        ObjectNode s = Json.object();
+        s.put("stage", liveId.equals(RETRAIN) ? RETRAIN : "race");
+        s.put("time_ran_out", timeRanOut);
+        ArrayNode cs = s.putArray("candidates");
+        for (Runner r : runners) {
+            ObjectNode c = cs.addObject();
+            c.put("id", r.c.id());
+            c.put("status", r.c.id().equals(liveId) ? "training" : r.status);
+            c.put("seconds", r.seconds);
+            c.put("finished", r.finished);
+            c.set("history", Json.tree(r.history));
+        }
+        return new Checkpoint.State(snaps, s, identity);
+    }
+
+    private void restore(Checkpoint.State st) {
+        JsonNode s = st.search();
+        stage = s.path("stage").asText("race");
+        timeRanOut = s.path("time_ran_out").asBoolean();
+        for (JsonNode c : s.path("candidates")) {
+            Runner r = runners.stream().filter(x -> x.c.id().equals(c.path("id").asText())).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("the checkpoint's search has a candidate this run does not plan: "
+                            + c.path("id").asText() + "; start the run again, or resume with the settings it was started with"));
+            r.status = c.path("status").asText();
+            r.seconds = c.path("seconds").asDouble();
+            r.finished = c.path("finished").asBoolean();
+            r.history = List.of(Json.MAPPER.convertValue(c.path("history"), EpochMetrics[].class));
+            r.snapshot = st.snapshots().get(r.c.id());
+            if (r.snapshot != null && r.status.equals("training")) {
+                r.history = List.copyOf(r.snapshot.progress().history);
+            }
+        }
+        retrainSnapshot = st.snapshots().get(RETRAIN);
+    }
+
+    /** Ends a loop at the epoch that would pass the deadline or the loop's own budget, judged from the epochs so far. */
+    static final class DeadlineStop implements TrainingListener {
+        private final Deadline deadline;
+        private final double budget;
+        private final Consumer<String> log;
+        private final double start;
+        private int epochsHere;
+        /** Whether it ended the loop because of the run's time limit (not fast's own budget). */
+        boolean fired;
+
+        DeadlineStop(Deadline deadline, double budgetSeconds, Consumer<String> log) {
+            this.deadline = deadline;
+            this.budget = budgetSeconds;
+            this.log = log;
+            this.start = deadline.elapsed();
+        }
+
+        @Override
+        public int order() {
+            return ORDER_TRACK + 20;
+        }
+
+        @Override
+        public void onEpoch(Trainer t) {
+            epochsHere++;
+            double spent = deadline.elapsed() - start;
+            double perEpoch = spent / epochsHere;
+            boolean overLimit = deadline.limited() && deadline.remaining() < perEpoch;
+            boolean overBudget = spent + perEpoch > budget;
+            if ((overLimit || overBudget) && t.progress().epoch < t.epochs() && !t.progress().stopEarly) {
+                t.progress().stopEarly = true;
+                fired = overLimit;
+                log.accept(String.format(Locale.ROOT, "stopping this candidate after epoch %d: another epoch (about %.0f s) would pass the %s",
+                        t.progress().epoch, perEpoch, overLimit ? "time limit" : "fine-tuning budget"));
+            }
+        }
+    }
+
+    /** Ends a loop after a fixed number of epochs (the retrain, at the winner's best epoch). */
+    static final class StopAfter implements TrainingListener {
+        private final int epochs;
+
+        StopAfter(int epochs) {
+            this.epochs = epochs;
+        }
+
+        @Override
+        public int order() {
+            return ORDER_TRACK + 20;
+        }
+
+        @Override
+        public void onStart(Trainer t) {
+            if (t.progress().epoch >= epochs) {
+                t.progress().stopEarly = true;
+            }
+        }
+
+        @Override
+        public void onEpoch(Trainer t) {
+            if (t.progress().epoch >= epochs) {
+                t.progress().stopEarly = true;
+            }
+        }
+    }
+}
