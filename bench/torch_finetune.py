@@ -50,7 +50,8 @@ def main():
     fc = nn.Linear(dim, len(train.classes))
     nn.init.xavier_uniform_(fc.weight)
     nn.init.zeros_(fc.bias)
-    net = nn.Sequential(body, fc)
+    # channels-last: PyTorch 1.13's depthwise convolutions are several times faster so on CPU (as bench/torch_bench.py runs it)
+    net = nn.Sequential(body, fc).to(memory_format=torch.channels_last)
     train_iter = torch.utils.data.DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers)
     test_iter = torch.utils.data.DataLoader(test, batch_size=64, num_workers=args.workers)
     opt = torch.optim.SGD([{"params": body.parameters()}, {"params": fc.parameters(), "lr": args.lr * args.head_lr_mult}],
@@ -63,14 +64,14 @@ def main():
         net.train()
         for X, y in train_iter:
             opt.zero_grad()
-            loss(net(X), y).backward()
+            loss(net(X.to(memory_format=torch.channels_last)), y).backward()
             opt.step()
             sched.step()
         net.eval()
         correct = n = 0
         with torch.no_grad():
             for X, y in test_iter:
-                correct += int((net(X).argmax(1) == y).sum())
+                correct += int((net(X.to(memory_format=torch.channels_last)).argmax(1) == y).sum())
                 n += y.numel()
         history.append(correct / n)
         print(f"epoch {epoch + 1}: test acc {correct / n:.4f} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)

@@ -28,14 +28,6 @@ public final class EarlyStopping implements TrainingListener, TrainingListener.S
     }
 
     @Override
-    public void onStart(Trainer t) {
-        EpochMetrics m = t.progress().last();
-        if (bestEpoch < 0 && m != null && m.epoch() == 0) {
-            track(m);
-        }
-    }
-
-    @Override
     public void onEpoch(Trainer t) {
         EpochMetrics m = t.progress().last();
         track(m);

@@ -9,7 +9,9 @@ import java.util.function.Consumer;
 
 /**
  * With a validation split: remembers the weights of the epoch with the best validation accuracy (ties: lower
- * validation loss; epoch 0 is the weights before training, when evaluated) and ends the run with them.
+ * validation loss) and ends the run with them. Epoch 0 (the weights before any step, evaluated for the curves) is
+ * not a candidate: a run's result is a trained network, and where the start was the probe, the default recipe
+ * compares with the probe itself.
  */
 public final class KeepBestEpoch implements TrainingListener, TrainingListener.Stateful {
     static final String NAME = "best_epoch";
@@ -29,17 +31,9 @@ public final class KeepBestEpoch implements TrainingListener, TrainingListener.S
         return ORDER_TRACK;
     }
 
-    /** Whether these validation figures beat (accuracy, then loss) the best so far. */
+    /** Whether these validation figures, of a trained epoch, beat (accuracy, then loss) the best so far. */
     static boolean better(EpochMetrics m, double bestAcc, double bestLoss) {
-        return !Double.isNaN(m.valAcc()) && (m.valAcc() > bestAcc || (m.valAcc() == bestAcc && m.valLoss() < bestLoss));
-    }
-
-    @Override
-    public void onStart(Trainer t) {
-        EpochMetrics m = t.progress().last();
-        if (bestEpoch < 0 && m != null && m.epoch() == 0) {
-            onEpoch(t);
-        }
+        return m.epoch() > 0 && !Double.isNaN(m.valAcc()) && (m.valAcc() > bestAcc || (m.valAcc() == bestAcc && m.valLoss() < bestLoss));
     }
 
     @Override
@@ -56,8 +50,8 @@ public final class KeepBestEpoch implements TrainingListener, TrainingListener.S
     @Override
     public void onEnd(Trainer t) {
         if (best != null && bestEpoch >= 0) {
-            log.accept(String.format(Locale.ROOT, "keeping the weights of epoch %d%s (best validation accuracy %.3f, loss %.3f)",
-                    bestEpoch, bestEpoch == 0 ? ", before training" : "", bestAcc, bestLoss));
+            log.accept(String.format(Locale.ROOT, "keeping the weights of epoch %d (best validation accuracy %.3f, loss %.3f)",
+                    bestEpoch, bestAcc, bestLoss));
             if (bestEpoch != t.progress().last().epoch()) {
                 t.network().loadAll(best);
                 restored = true;

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
 /**
  * Multinomial logistic regression on cached body features, the strong cheap baseline for small data: minimises
  * mean cross-entropy + (lambda / 2) |W|^2 with L-BFGS (the objective's two matrix products run in the engine, in
- * float64). With lambda = 1 / n it is scikit-learn's LogisticRegression(C=1); {@link #crossValidate} picks lambda
+ * float32). With lambda = 1 / n it is scikit-learn's LogisticRegression(C=1); {@link #crossValidate} picks lambda
  * from the training features alone.
  */
 public final class LinearProbe {
@@ -46,6 +46,11 @@ public final class LinearProbe {
             int best = Arrays.binarySearch(lambdas, lambda);
             return String.format(Locale.ROOT, "lambda %.2g by %d-fold cross-validation (held-out accuracy %.3f, log-loss %.3f)",
                     lambda, folds, accuracy[best], loss[best]);
+        }
+
+        /** The chosen lambda times the number of images it was chosen for: the strength to use again on more images. */
+        public double timesN() {
+            return lambda * LAMBDAS_TIMES_N[0] / lambdas[0];
         }
 
         public double bestAccuracy() {
@@ -272,7 +277,7 @@ public final class LinearProbe {
                 rho[j] = 1 / sy;
                 k++;
             }
-            boolean converged = Math.abs(fx - fn) < 1e-9 * Math.max(1, Math.abs(fx));
+            boolean converged = Math.abs(fx - fn) < 1e-7 * Math.max(1, Math.abs(fx)); // float32 objective: below this is rounding
             x = xn;
             g = gn;
             fx = fn;
@@ -291,7 +296,11 @@ public final class LinearProbe {
         return new Fit(w, b, lambda, it, fx);
     }
 
-    /** Mean cross-entropy + (lambda / 2) |W|^2 and its gradient, with X and the one-hot labels held by the engine. */
+    /**
+     * Mean cross-entropy + (lambda / 2) |W|^2 and its gradient, with X and the one-hot labels held by the engine in
+     * float32 (its matrix products are the cost; L-BFGS itself runs in double), so a step of a 75-class probe on a
+     * few thousand images is two single-precision products.
+     */
     private final class Objective {
         final NDManager m;
         final NDArray x;
@@ -302,12 +311,8 @@ public final class LinearProbe {
         Objective(NDManager m, FeatureSet data, double lambda) {
             this.m = m;
             this.n = data.size();
-            double[] xs = new double[n * dim];
-            for (int i = 0; i < xs.length; i++) {
-                xs[i] = data.features()[i];
-            }
-            this.x = m.create(xs, new Shape(n, dim));
-            double[] oh = new double[n * classes];
+            this.x = m.create(data.features(), new Shape(n, dim));
+            float[] oh = new float[n * classes];
             for (int i = 0; i < n; i++) {
                 oh[i * classes + data.labels()[i]] = 1;
             }
@@ -317,20 +322,29 @@ public final class LinearProbe {
 
         double eval(double[] p, double[] grad) {
             try (NDManager s = m.newSubManager()) {
-                NDArray w = s.create(Arrays.copyOfRange(p, 0, classes * dim), new Shape(classes, dim));
-                NDArray b = s.create(Arrays.copyOfRange(p, classes * dim, p.length), new Shape(classes));
-                NDArray z = x.matMul(w.transpose()).add(b);
-                NDArray logp = z.sub(z.max(new int[] {1}, true)).logSoftmax(1);
-                double data = -logp.mul(onehot).sum().getDouble() / n;
+                float[] wf = new float[classes * dim];
+                float[] bf = new float[classes];
+                for (int i = 0; i < wf.length; i++) {
+                    wf[i] = (float) p[i];
+                }
+                for (int c = 0; c < classes; c++) {
+                    bf[c] = (float) p[wf.length + c];
+                }
+                NDArray w = s.create(wf, new Shape(classes, dim));
+                NDArray b = s.create(bf, new Shape(classes));
+                NDArray logp = x.matMul(w.transpose()).add(b).logSoftmax(1);
+                double data = -logp.mul(onehot).sum().getFloat() / n;
                 NDArray diff = logp.exp().sub(onehot).div(n);
-                double[] gw = diff.transpose().matMul(x).toDoubleArray();
-                double[] gb = diff.sum(new int[] {0}).toDoubleArray();
+                float[] gw = diff.transpose().matMul(x).toFloatArray();
+                float[] gb = diff.sum(new int[] {0}).toFloatArray();
                 double reg = 0;
                 for (int i = 0; i < gw.length; i++) {
                     grad[i] = gw[i] + lambda * p[i];
                     reg += p[i] * p[i];
                 }
-                System.arraycopy(gb, 0, grad, gw.length, classes);
+                for (int c = 0; c < classes; c++) {
+                    grad[gw.length + c] = gb[c];
+                }
                 return data + 0.5 * lambda * reg;
             }
         }

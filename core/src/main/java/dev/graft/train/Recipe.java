@@ -252,8 +252,9 @@ public record Recipe(String name, Mode mode, Optimization optimization, Schedule
      * ({@link RecipeSearch}). This is its base recipe, the one every fine-tune candidate starts from: a fifth of
      * the training images held out (stratified); the head starts as the linear probe on the rest (LP-FT); the
      * family's optimizer ({@link #optimizerFor}) at a mean loss, warm-up then cosine decay over a horizon of 10
-     * epochs (warm-up: an epoch's steps, at most 10), batch 32 (16 up to 200 training images), early stopping on
-     * validation (patience 3) keeping the best epoch; crops of at least 25% of the photo.
+     * epochs (warm-up: an epoch's steps, at most 10), batch 32 (16 up to 200 training images), every layer at the
+     * same rate, early stopping on validation (patience: half the schedule) keeping the best epoch; crops of at
+     * least 25% of the photo.
      * The search then sets the learning rate and BatchNorm mode from the data.
      */
     public static Recipe auto(Mode mode, String architecture, int trainSize, long seed) {
@@ -261,9 +262,11 @@ public record Recipe(String name, Mode mode, Optimization optimization, Schedule
         int batch = trainSize > 200 ? 32 : 16;
         boolean selects = mode == Mode.FINETUNE;
         Optimizer.Kind kind = optimizerFor(architecture);
+        // from the probe head (LP-FT) every layer learns at the same rate (Kumar et al.): the head is trained already
+        double head = scratch ? 1 : mode == Mode.FROZEN ? 10 : 1;
         Optimization o = kind == Optimizer.Kind.ADAMW
-                ? new Optimization(kind, scratch ? 1e-3 : 1e-4, Reduction.MEAN, scratch ? 1 : 10, 0.05, false, 0.9, 2, 1)
-                : new Optimization(kind, scratch ? 1e-1 : 3e-3, Reduction.MEAN, scratch ? 1 : 10, 1e-4, true, 0.9, 2, 1);
+                ? new Optimization(kind, scratch ? 1e-3 : 1e-4, Reduction.MEAN, head, 0.05, false, 0.9, 2, 1)
+                : new Optimization(kind, scratch ? 1e-1 : 3e-3, Reduction.MEAN, head, 1e-4, true, 0.9, 2, 1);
         int kept = selects ? (int) Math.round(trainSize * (1 - AUTO_VALIDATION)) : trainSize;
         int warmup = Math.min(10, Math.max(1, (kept + batch - 1) / batch));
         return new Recipe("auto", mode, o, new Schedule(Shape.COSINE, AUTO_HORIZON, batch, warmup, 0),

@@ -114,7 +114,12 @@ class ModelSelectionTest {
         float[][] heads = new float[2][];
         String[] selection = new String[1];
         for (int i = 0; i < 2; i++) {
-            Recipe r = Recipe.auto(i == 0 ? Recipe.Mode.FINETUNE : Recipe.Mode.PROBE, "resnet18", 20, 1).toBuilder().epochs(2).lr(1e-20).build();
+            // BatchNorm keeps the source's statistics too, or its running averages would move the network without any step
+            Recipe r = Recipe.auto(i == 0 ? Recipe.Mode.FINETUNE : Recipe.Mode.PROBE, "resnet18", 20, 1).toBuilder().epochs(2).lr(1e-20)
+                    .frozenBatchNorm(true).build();
+            if (r.search() != null) {
+                r = r.toBuilder().search(new Recipe.Search(Recipe.Quality.MEDIUM, 0, false, false)).build();
+            }
             RunConfig cfg = RunConfig.builder(data, "resnet18", r).weights(Shared.path("fixtures/torchvision/resnet18_seed0.pth"))
                     .imageSize(32).build();
             try (NDManager m = Torch.newManager()) {

@@ -19,6 +19,8 @@ public final class Conv2d extends Module {
     private final int groups;
     /** A 1x1 convolution without padding or groups: a matrix product per pixel (see {@link #pointwise}). */
     private final boolean pointwise;
+    /** A depthwise convolution with a stride: its bfloat16 input gradient is checked ({@link StridedDepthwiseCheck}). */
+    private final boolean stridedDepthwise;
 
     Conv2d(Layers l, int in, int out, int kh, int kw, int sh, int sw, int ph, int pw, int dilation, int groups, boolean bias) {
         this.compute = l.compute();
@@ -29,11 +31,22 @@ public final class Conv2d extends Module {
         this.dilation = new Shape(dilation, dilation);
         this.groups = groups;
         this.pointwise = groups == 1 && kh == 1 && kw == 1 && ph == 0 && pw == 0;
+        this.stridedDepthwise = groups > 1 && groups == in && (sh > 1 || sw > 1);
+        if (stridedDepthwise) {
+            // checked here, once, when the first such network is built: the check records gradients of its own, which
+            // must not happen inside a training step's recording
+            StridedDepthwiseCheck.BFLOAT16_GRADIENT_EXACT.getClass();
+        }
         compute.register(this);
     }
 
     @Override
     public NDArray apply(NDArray x, boolean training) {
+        // (DJL 0.36 reports a bfloat16 tensor's type as UNKNOWN: the precision setting says what the activations are)
+        if (stridedDepthwise && training && compute.precision() == Precision.BF16 && x.getDataType() != DataType.FLOAT32
+                && !StridedDepthwiseCheck.BFLOAT16_GRADIENT_EXACT) {
+            return float32((PtNDArray) x);
+        }
         try (Compute.Weights w = compute.weights(this, weight(), bias(), training)) {
             PtNDArray in = (PtNDArray) compute.operand(x);
             if (pointwise && compute.channelsLast() && in.getShape().dimension() == 4
@@ -72,6 +85,18 @@ public final class Conv2d extends Module {
         return free(y, JniUtils.permute(y, new long[] {0, 3, 1, 2}));
     }
 
+    /**
+     * This convolution in float32 on a bfloat16 activation, the result cast back: where libtorch's bfloat16 strided
+     * depthwise convolution returns a wrong input gradient ({@link StridedDepthwiseCheck}), training computes those
+     * layers (MobileNet's, EfficientNet's downsamplings; cheap, a few percent of the FLOPs) in float32.
+     */
+    private NDArray float32(PtNDArray x) {
+        PtNDArray in = (PtNDArray) Ops.FLOAT32.apply(x);
+        PtNDArray y = JniUtils.convolution(in, (PtNDArray) weight(), (PtNDArray) bias(), stride, padding, dilation, groups);
+        in.close();
+        return free(y, Ops.BFLOAT16.apply(y));
+    }
+
     public NDArray weight() {
         return weight.getArray();
     }
@@ -86,6 +111,55 @@ public final class Conv2d extends Module {
 
     public long outChannels() {
         return weight.getArray().getShape().get(0);
+    }
+
+    /**
+     * Whether libtorch's bfloat16 depthwise convolution with stride 2 computes the gradient of its input as float32
+     * does, on this machine, in both memory orders. On the AVX512-BF16 EPYC of 2026-12-06 it did not: the input
+     * gradient's cosine with float32's was 0.28 (the weight gradient and the forward agreed), so every MobileNet
+     * trained in bfloat16 learned from gradients that were mostly noise below its first downsampling (fine-tuning
+     * on sketch7 0.81 against 0.87 in float32, same seed).
+     */
+    static final class StridedDepthwiseCheck {
+        static final Boolean BFLOAT16_GRADIENT_EXACT = check();
+
+        private static boolean check() {
+            try {
+                return cosine(false) > 0.999 && cosine(true) > 0.999;
+            } catch (IllegalStateException e) {
+                return false; // built while another gradient was being recorded: not known to be exact, so the float32 path
+            }
+        }
+
+        /** The cosine between the bfloat16 and float32 input gradients of one strided depthwise convolution. */
+        static double cosine(boolean channelsLast) {
+            float[][] g = new float[2][];
+            for (int k = 0; k < 2; k++) {
+                try (NDManager m = Torch.newManager()) {
+                    // MobileNet v1's: TensorFlow's 'same' padding of an even size, one row and column after
+                    NDArray w = m.arange(32 * 9).toType(DataType.FLOAT32, false).mul(0.37).sin().mul(0.3).reshape(32, 1, 3, 3);
+                    NDArray x = m.arange(2 * 32 * 29 * 29).toType(DataType.FLOAT32, false).mul(0.11).sin().reshape(2, 32, 29, 29);
+                    x.setRequiresGradient(true);
+                    try (ai.djl.training.GradientCollector gc = Torch.engine().newGradientCollector()) {
+                        NDArray in = channelsLast ? Compute.toChannelsLast(x) : x;
+                        NDArray a = k == 0 ? in : Ops.BFLOAT16.apply(in);
+                        NDArray y = Ops.toFloat32(JniUtils.convolution((PtNDArray) a, (PtNDArray) (k == 0 ? w : Ops.BFLOAT16.apply(w)),
+                                null, new Shape(2, 2), new Shape(0, 0), new Shape(1, 1), 32));
+                        gc.backward(y.mul(y).sum().mul(0.5f));
+                    }
+                    g[k] = x.getGradient().toFloatArray();
+                }
+            }
+            double d = 0;
+            double a = 0;
+            double b = 0;
+            for (int i = 0; i < g[0].length; i++) {
+                d += g[0][i] * g[1][i];
+                a += g[0][i] * g[0][i];
+                b += g[1][i] * g[1][i];
+            }
+            return d / Math.sqrt(a * b);
+        }
     }
 
     /** Whether libtorch's float32 1x1 convolution in channels-last agrees with the matrix product on this machine. */
