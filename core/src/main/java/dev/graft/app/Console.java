@@ -24,14 +24,28 @@ final class Console implements TrainingListener {
     private final PrintStream out;
     private final boolean bar;
     private ProgressBar progress;
+    private boolean estimated;
 
     Console(PrintStream out, boolean bar) {
         this.out = out;
         this.bar = bar;
     }
 
+    /** The time estimate once per run (a search's candidates start many loops); each loop's epoch 0. */
     @Override
     public void onStart(Trainer t) {
+        if (!estimated) {
+            estimated = true;
+            estimate(t);
+        }
+        EpochMetrics start = t.progress().last();
+        if (start != null && start.epoch() == 0 && t.progress().epoch == 0) {
+            out.printf(Locale.ROOT, "epoch 0 (before training): val acc %.3f, val loss %.3f%s%n", start.valAcc(), start.valLoss(),
+                    Double.isNaN(start.testAcc()) ? "" : String.format(Locale.ROOT, ", test acc %.3f", start.testAcc()));
+        }
+    }
+
+    private void estimate(Trainer t) {
         double rate = estimateRate(t);
         int batches = t.data().batchesPerEpoch();
         int epochsLeft = t.epochs() - t.progress().epoch;
@@ -41,11 +55,6 @@ final class Console implements TrainingListener {
         out.printf(Locale.ROOT, "estimated time: about %s for %s (~%.1f images/s measured here), plus evaluation after each epoch%n",
                 human(seconds), t.progress().epoch == 0 && t.progress().batch == 0 ? epochsLeft + " epoch(s) of " + batches + " batches"
                         : "the " + batchesLeft + " batches left of " + epochsLeft + " epoch(s)", rate);
-        EpochMetrics start = t.progress().last();
-        if (start != null && start.epoch() == 0 && t.progress().epoch == 0) {
-            out.printf(Locale.ROOT, "epoch 0 (before training): val acc %.3f, val loss %.3f%s%n", start.valAcc(), start.valLoss(),
-                    Double.isNaN(start.testAcc()) ? "" : String.format(Locale.ROOT, ", test acc %.3f", start.testAcc()));
-        }
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 public final class KeepBestEpoch implements TrainingListener, TrainingListener.Stateful {
     static final String NAME = "best_epoch";
     private final Consumer<String> log;
+    private final boolean restore;
     private int bestEpoch = -1;
     private double bestAcc = -1;
     private double bestLoss = Double.POSITIVE_INFINITY;
@@ -23,7 +24,13 @@ public final class KeepBestEpoch implements TrainingListener, TrainingListener.S
     private boolean restored;
 
     public KeepBestEpoch(Consumer<String> log) {
+        this(log, true);
+    }
+
+    /** @param restore whether the run ends with the best epoch's weights (false: it only reports which epoch was best) */
+    public KeepBestEpoch(Consumer<String> log, boolean restore) {
         this.log = log;
+        this.restore = restore;
     }
 
     @Override
@@ -49,7 +56,7 @@ public final class KeepBestEpoch implements TrainingListener, TrainingListener.S
 
     @Override
     public void onEnd(Trainer t) {
-        if (best != null && bestEpoch >= 0) {
+        if (restore && best != null && bestEpoch >= 0) {
             log.accept(String.format(Locale.ROOT, "keeping the weights of epoch %d (best validation accuracy %.3f, loss %.3f)",
                     bestEpoch, bestAcc, bestLoss));
             if (bestEpoch != t.progress().last().epoch()) {

@@ -201,10 +201,15 @@ public record Recipe(String name, Mode mode, Optimization optimization, Schedule
 
     /**
      * How a run picks its result: the share of training images held out for validation (0: none), epochs without a
-     * better validation result before stopping (0: never early), and whether the test set is evaluated every epoch
-     * (the book prints it) or once at the end.
+     * better validation result before stopping (0: never early), whether the test set is evaluated every epoch (the
+     * book prints it) or once at the end, and whether a run with validation ends with its best epoch's weights (or
+     * its last: the default recipe's candidates, whose schedule anneals to its end).
      */
-    public record Selection(double validation, int patience, boolean testEachEpoch) {
+    public record Selection(double validation, int patience, boolean testEachEpoch, boolean keepBestEpoch) {
+        public Selection(double validation, int patience, boolean testEachEpoch) {
+            this(validation, patience, testEachEpoch, true);
+        }
+
         public Selection {
             if (!(validation >= 0 && validation < 1)) {
                 throw new IllegalArgumentException("--validation must be in [0, 1), not " + validation);
@@ -307,7 +312,7 @@ public record Recipe(String name, Mode mode, Optimization optimization, Schedule
                     Json.MAPPER.convertValue(n.get("schedule"), Schedule.class),
                     Json.MAPPER.convertValue(n.get("augmentation"), Augmentation.class),
                     Json.MAPPER.convertValue(n.get("regularisation"), Regularisation.class),
-                    Json.MAPPER.convertValue(n.get("selection"), Selection.class),
+                    selection(n.get("selection")),
                     Json.MAPPER.convertValue(n.get("headInit"), HeadInit.class),
                     n.hasNonNull("search") ? Json.MAPPER.convertValue(n.get("search"), Search.class) : null,
                     n.path("seed").asLong(1));
@@ -327,6 +332,12 @@ public record Recipe(String name, Mode mode, Optimization optimization, Schedule
                         bn == null || bn.isNull() ? null : bn.asDouble(), n.path("frozenBatchNorm").asBoolean()),
                 new Selection(n.path("validation").asDouble(), n.path("patience").asInt(), n.path("testEachEpoch").asBoolean(true)),
                 HeadInit.valueOf(n.path("headInit").asText("XAVIER")), null, d.seed());
+    }
+
+    /** A selection as saved; one saved before keepBestEpoch existed kept its best epoch. */
+    private static Selection selection(JsonNode s) {
+        return new Selection(s.path("validation").asDouble(), s.path("patience").asInt(), s.path("testEachEpoch").asBoolean(true),
+                s.path("keepBestEpoch").asBoolean(true));
     }
 
     public Builder toBuilder() {
@@ -502,17 +513,17 @@ public record Recipe(String name, Mode mode, Optimization optimization, Schedule
         }
 
         public Builder validation(double v) {
-            sel = new Selection(v, sel.patience(), sel.testEachEpoch());
+            sel = new Selection(v, sel.patience(), sel.testEachEpoch(), sel.keepBestEpoch());
             return this;
         }
 
         public Builder patience(int v) {
-            sel = new Selection(sel.validation(), v, sel.testEachEpoch());
+            sel = new Selection(sel.validation(), v, sel.testEachEpoch(), sel.keepBestEpoch());
             return this;
         }
 
         public Builder testEachEpoch(boolean v) {
-            sel = new Selection(sel.validation(), sel.patience(), v);
+            sel = new Selection(sel.validation(), sel.patience(), v, sel.keepBestEpoch());
             return this;
         }
 

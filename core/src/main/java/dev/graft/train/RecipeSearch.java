@@ -25,13 +25,15 @@ import java.util.function.Consumer;
  * <li>The linear probe (fitted by the caller on the other training images) is the first candidate.</li>
  * <li>Fine-tunes from the probe head (LP-FT) with the family's optimizer race against each other by successive
  * halving: learning rates on a log grid around the family's rate, and BatchNorm training its statistics or keeping
- * the source's, each over the same cosine schedule and the same batches; after the first rung only the best go on,
- * and the last one trains until the schedule ends or validation stops improving (early stopping), keeping its best
- * epoch.</li>
+ * the source's, each over the same cosine schedule and the same batches. At a rung (epoch 3 of 10 for medium) the
+ * candidates are ranked by their last two epochs on validation and only the best go on: the race is the early
+ * stopping, on validation, of every candidate but the best. The survivor trains to the end of its schedule, where
+ * the learning rate has annealed; its final weights are the candidate (the argmax epoch of a noisy curve on a few
+ * dozen images chases noise, and a retrain stopped there would stop before annealing).</li>
  * <li>The best fine-tune and the probe are compared image by image on validation ({@link ModelSelection}).</li>
  * <li>The winner gets the images it never saw: the probe is refitted on every training image; a winning fine-tune
- * is trained again, from the source and the probe refitted on every image, on every image for its best number of
- * epochs.</li>
+ * is trained again, from the source and the probe refitted on every image, on every image, over the same schedule
+ * for as many epochs as it trained.</li>
  * </ol>
  * A time limit bounds the whole run: a candidate stops at the epoch that would pass it, the race ends, and the
  * retrain is skipped when it does not fit (the fine-tune trained on four fifths of the images is kept). Every
@@ -72,6 +74,17 @@ final class RecipeSearch {
 
         int epochs() {
             return history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
+        }
+
+        /** The mean validation accuracy and loss of the last two trained epochs (0 and infinity before any). */
+        double[] recent() {
+            List<EpochMetrics> trained = history.stream().filter(m -> m.epoch() > 0 && !Double.isNaN(m.valAcc())).toList();
+            if (trained.isEmpty()) {
+                return new double[] {0, Double.POSITIVE_INFINITY};
+            }
+            List<EpochMetrics> tail = trained.subList(Math.max(0, trained.size() - 2), trained.size());
+            return new double[] {tail.stream().mapToDouble(EpochMetrics::valAcc).average().orElse(0),
+                tail.stream().mapToDouble(EpochMetrics::valLoss).average().orElse(Double.POSITIVE_INFINITY)};
         }
 
         /** The best validation epoch so far (accuracy, then loss) and its figures: {epoch, accuracy, loss}. */
@@ -184,7 +197,7 @@ final class RecipeSearch {
     private static Candidate candidate(Recipe base, int horizon, double lr, boolean frozenBn) {
         Recipe.Selection sel = base.selection();
         Recipe r = base.withoutSearch().with(base.optimization().withLr(lr)).with(base.schedule().withEpochs(horizon))
-                .with(new Recipe.Selection(sel.validation(), sel.patience() > 0 ? Math.max(sel.patience(), horizon / 2) : 0, false))
+                .with(new Recipe.Selection(sel.validation(), 0, false, false))
                 .with(new Recipe.Regularisation(base.regularisation().labelSmoothing(), base.regularisation().classWeights(),
                         base.regularisation().bnMomentum(), frozenBn));
         String label = String.format(Locale.ROOT, "%s lr %.2g%s", base.optimization().optimizer().label(), r.meanLossLr(),
@@ -209,21 +222,25 @@ final class RecipeSearch {
         if (stage.equals("race")) {
             race();
         }
-        Runner winner = runners.stream().filter(r -> !r.history.isEmpty())
-                .max(Comparator.<Runner>comparingDouble(r -> r.best()[1]).thenComparingDouble(r -> -r.best()[2])).orElse(null);
+        // the winner: the best epoch of the candidates still racing at the end (the race's survivors)
+        List<Runner> last = runners.stream().filter(r -> !r.history.isEmpty() && !r.status.startsWith("stopped after")).toList();
+        Runner winner = (last.isEmpty() ? runners.stream().filter(r -> !r.history.isEmpty()).toList() : last).stream()
+                .max(Comparator.<Runner>comparingDouble(r -> r.recent()[0]).thenComparingDouble(r -> -r.recent()[1])).orElse(null);
         List<SearchReport.Entry> entries = new ArrayList<>();
         entries.add(new SearchReport.Entry("probe", "linear probe (logistic regression on the source features)", "baseline",
                 probeValidation.accuracy(), probeValidation.loss(), 0, 0, 0, List.of(probeValidation.accuracy())));
         ModelSelection.Decision d = null;
         if (winner != null) {
             winner.status = "best fine-tune";
-            loadBest(winner);
+            net.loadAll(winner.snapshot.params());
             Evaluation ftVal = Evaluator.evaluate(net, data.validation(), setup.pre(), setup.opts(), setup.bad());
             d = ModelSelection.decide(probeValidation, ftVal);
         }
         for (Runner r : runners) {
             double[] b = r.best();
-            entries.add(new SearchReport.Entry(r.c.id(), r.c.label(), r.status, b[1], b[2], r.epochs(), (int) b[0], r.seconds,
+            EpochMetrics end = r.history.isEmpty() ? null : r.history.get(r.history.size() - 1);
+            entries.add(new SearchReport.Entry(r.c.id(), r.c.label(), r.status, end == null ? Double.NaN : end.valAcc(),
+                    end == null ? Double.NaN : end.valLoss(), r.epochs(), (int) b[0], r.seconds,
                     r.history.stream().map(EpochMetrics::valAcc).toList()));
         }
         String decision = d == null ? "kept the probe: no fine-tune candidate trained (" + (timeRanOut ? "the time limit ran out" : "none planned") + ")"
@@ -240,7 +257,7 @@ final class RecipeSearch {
             retrain = String.format(Locale.ROOT, "the probe refitted on all %d training images (lambda %.2g: the strength cross-validation "
                     + "chose on %d, for %d)", all.size(), probeAll.fit().lambda(), setup.features().train().size(), all.size());
         } else {
-            int epochs = (int) winner.best()[0];
+            int epochs = winner.epochs();
             history.addAll(winner.history);
             double need = winner.seconds / Math.max(1, winner.epochs()) * epochs * data.train().union(data.validation()).size()
                     / Math.max(1, data.train().size());
@@ -293,7 +310,9 @@ final class RecipeSearch {
             if (timeRanOut || rung >= plan.rungs().length) {
                 break;
             }
-            alive.sort(Comparator.<Runner>comparingDouble(r -> -r.best()[1]).thenComparingDouble(r -> r.best()[2]));
+            // at a rung every candidate is at the same point of the same schedule: rank by where they are now (the mean
+            // of the last two epochs' validation figures), not by an early epoch that was merely still close to the probe
+            alive.sort(Comparator.<Runner>comparingDouble(r -> -r.recent()[0]).thenComparingDouble(r -> r.recent()[1]));
             for (int i = plan.keep()[rung]; i < alive.size(); i++) {
                 alive.get(i).status = "stopped after epoch " + until;
                 alive.get(i).snapshot = null;
@@ -339,16 +358,6 @@ final class RecipeSearch {
             timeRanOut |= clock.fired;
             r.status = r.finished ? "finished after " + r.epochs() + " epoch(s)" : "suspended after epoch " + r.epochs();
             r.snapshot = t.trainer.snapshot();
-        }
-    }
-
-    /** Puts the candidate's best epoch's weights (epoch 0: the starting weights) into the network. */
-    private void loadBest(Runner r) {
-        Checkpoint.Part best = r.snapshot == null ? null : r.snapshot.listeners().get(KeepBestEpoch.NAME);
-        if (best != null && best.tensors().size() > 0) {
-            net.loadAll(best.tensors());
-        } else if (r.snapshot != null) {
-            net.loadAll(r.snapshot.params());
         }
     }
 
@@ -415,6 +424,8 @@ final class RecipeSearch {
             }
         }
         retrainSnapshot = st.snapshots().get(RETRAIN);
+        log.accept("resuming the search from its checkpoint: " + runners.stream().map(r -> r.c.label() + " " + r.status).toList()
+                + (retrainSnapshot != null ? "; the retrain at epoch " + (retrainSnapshot.progress().epoch + 1) : ""));
     }
 
     /** Ends a loop at the epoch that would pass the deadline or the loop's own budget, judged from the epochs so far. */

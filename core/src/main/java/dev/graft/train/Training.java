@@ -76,7 +76,7 @@ final class Training implements AutoCloseable {
         }
         BatchSource batches = Mixing.of(images, r.augmentation().mixup(), r.augmentation().cutmix(), f.train().classes().size(), r.seed());
         EpochEvaluation evaluation = new EpochEvaluation(f, r.selection().testEachEpoch(), s.pre(), s.opts(), s.bad(), cachedVal, cachedTest);
-        KeepBestEpoch best = new KeepBestEpoch(s.log());
+        KeepBestEpoch best = new KeepBestEpoch(s.log(), r.selection().keepBestEpoch());
         List<TrainingListener> listeners = new ArrayList<>(List.of(new DivergenceGuard(checkpoint == null ? null : checkpoint.file().toString()),
                 evaluation, best, new EarlyStopping(r.selection().patience(), s.log())));
         if (r.schedule().freezeEpochs() > 0) {

@@ -140,4 +140,61 @@ class ResumeTest {
         assertTrue(res.startsWith("0\n"), res);
         assertSameWeights(ref, b);
     }
+
+    /**
+     * Runs {@code a} uninterrupted, then again stopped (as Ctrl-C stops it) after {@code steps} optimizer steps and
+     * resumed with {@code train --resume}: the two final models must be the same bit for bit.
+     */
+    void stopResumeIdentical(List<String> a, int steps) throws Exception {
+        Path ref = tmp.resolve("whole");
+        List<String> whole = new ArrayList<>(a);
+        whole.addAll(List.of("--out", ref.toString()));
+        String r0 = TrainCommandTest.run(whole.toArray(new String[0]));
+        assertTrue(r0.startsWith("0\n"), r0);
+        Path b = tmp.resolve("stopped");
+        TrainCommand cmd = new TrainCommand();
+        Main.commandLine(cmd).parseArgs(a.subList(1, a.size()).toArray(new String[0]));
+        RunConfig cfg = cmd.data.config(cmd.recipe.resolve(RunFolder.trainSize(cmd.data, cmd.recipe.recipe), cmd.data.model), 1).build();
+        StopSignal stop = new StopSignal();
+        TrainingListener stopper = new TrainingListener() {
+            int n;
+
+            @Override
+            public void onBatch(Trainer t, BatchSource.Batch batch, float lossSum) {
+                if (++n == steps) {
+                    stop.request();
+                }
+            }
+        };
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        RunFolder folder = RunFolder.forNewRun(b, cfg, false, quiet);
+        try (NDManager m = Torch.newManager()) {
+            assertThrows(StoppedException.class,
+                    () -> FineTuning.run(cfg, folder.context(cfg, m, quiet, false, stop, null, false, List.of(stopper))));
+        }
+        String res = TrainCommandTest.run("train", "--resume", b.toString());
+        assertTrue(res.startsWith("0\n"), res);
+        assertSameWeights(ref, b);
+    }
+
+    static List<String> small(String... extra) {
+        List<String> a = new ArrayList<>(List.of("train", "--data", Shared.hotdog().toString(), "--model", "resnet18",
+                "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(), "--per-class", "6",
+                "--test-per-class", "2", "--image-size", "48", "--seed", "3", "--workers", "2"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    @Test
+    void adamWResumesBitExactly() throws Exception {
+        // AdamW's moments and per-parameter step counts travel in the checkpoint under its name
+        stopResumeIdentical(small("--recipe", "book", "--optimizer", "adamw", "--lr", "1e-4", "--epochs", "2", "--batch-size", "4",
+                "--schedule", "cosine"), 4);
+    }
+
+    @Test
+    void theDefaultSearchResumesMidRaceBitExactly() throws Exception {
+        // the race's suspended candidates, the one training, and the rungs so far are all in the checkpoint
+        stopResumeIdentical(small("--epochs", "4"), 3);
+    }
 }
