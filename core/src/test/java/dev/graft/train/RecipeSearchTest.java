@@ -137,7 +137,7 @@ class RecipeSearchTest {
             Parts p = parts(m, auto(Recipe.Quality.MEDIUM, 0), 5);
             RecipeSearch.Plan fast = RecipeSearch.plan(auto(Recipe.Quality.FAST, 0), p.net(), 20);
             assertEquals(1, fast.candidates().size());
-            assertEquals(3, fast.horizon(), "as many epochs as fit a minute at 20 s each");
+            assertEquals(2, fast.horizon(), "as many epochs as fit the 45 s budget at 20 s each");
             assertFalse(fast.retrain());
             RecipeSearch.Plan best = RecipeSearch.plan(auto(Recipe.Quality.BEST, 0), p.net(), 20);
             assertEquals(8, best.candidates().size(), "four rates, each with BatchNorm trained and kept");
