@@ -69,8 +69,9 @@ final class Ranges {
         @Override
         public Integer convert(String s) {
             int v = integer(s);
-            if (v < 16 || v > 4096) {
-                throw new TypeConversionException("must be between 16 and 4096 pixels, not " + v);
+            if (v < dev.graft.train.RunConfig.MIN_IMAGE_SIZE || v > dev.graft.train.RunConfig.MAX_IMAGE_SIZE) {
+                throw new TypeConversionException("must be between " + dev.graft.train.RunConfig.MIN_IMAGE_SIZE + " and "
+                        + dev.graft.train.RunConfig.MAX_IMAGE_SIZE + " pixels, not " + v);
             }
             return v;
         }

@@ -188,7 +188,9 @@ public final class FineTuning {
         Evaluation probeVal = new LinearProbe(net.numClasses(), net.featureDim()).evaluate(probe.fit(), features.validation());
         features.allTraining(); // the refit on every image needs the untouched body's features: now, before training changes it
         features.seal();
-        double perEpoch = features.secondsPerImage() * TRAIN_COST_PER_INFERENCE * data.train().size();
+        double perEpoch = r.search().quality() == Recipe.Quality.FAST
+                ? StepTiming.secondsPerImage(net, r.schedule().batchSize(), s.pre().crop()) * data.train().size()
+                        + features.secondsPerImage() * data.validation().size() : 0;
         RecipeSearch.Plan plan = RecipeSearch.plan(r, net, perEpoch);
         Deadline deadline = new Deadline(r.search().timeLimitSeconds(), stages.startNanos());
         RecipeSearch search = new RecipeSearch(r, net, data, s, plan, deadline, ctx.checkpoint(), cfg.checkpointEvery(),
@@ -196,12 +198,6 @@ public final class FineTuning {
         RecipeSearch.Outcome o = search.run(probe, probeVal, ctx.resume(), source);
         return new Outcome(o.history(), null, o.report().decision(), o.report());
     }
-
-    /**
-     * A training step costs about this many inference passes of the same image (forward, backward, augmentation),
-     * measured here on MobileNet v1 and ResNet-18 (2.8-4.5x); only fast's first schedule length is planned with it.
-     */
-    static final double TRAIN_COST_PER_INFERENCE = 4;
 
     /** The data line: every class with its count, or beyond a dozen classes their number and the smallest, median and largest. */
     static String describe(DataSplits data) {

@@ -37,6 +37,41 @@ public record RunConfig(Path data, String model, Path weights, String classifier
                         long maxPixels, int checkpointEvery, Precision precision, int tta, LrFinder.Sweep lrFind,
                         Path labels, double testSplit, long splitSeed) {
 
+    public RunConfig {
+        if (data == null && labels == null) {
+            throw new IllegalArgumentException("a run needs --data DIR or --labels FILE.csv");
+        }
+        if (model == null || model.isBlank()) {
+            throw new IllegalArgumentException("a run needs --model (graft models lists them)");
+        }
+        if (recipe == null) {
+            throw new IllegalArgumentException("a run needs a recipe");
+        }
+        if (imageSize != 0 && (imageSize < MIN_IMAGE_SIZE || imageSize > MAX_IMAGE_SIZE)) {
+            throw new IllegalArgumentException("--image-size must be between " + MIN_IMAGE_SIZE + " and " + MAX_IMAGE_SIZE
+                    + " pixels (or 0: the weights' own), not " + imageSize);
+        }
+        if (perClass < 0 || testPerClass < 0) {
+            throw new IllegalArgumentException("--per-class and --test-per-class must be 0 (all) or more, not " + perClass + " / " + testPerClass);
+        }
+        if (workers < 0 || checkpointEvery < 0 || tta < 0) {
+            throw new IllegalArgumentException("--workers, --checkpoint-every and --tta must be 0 or more");
+        }
+        if (maxPixels < 1) {
+            throw new IllegalArgumentException("--max-pixels must be at least 1, not " + maxPixels);
+        }
+        if (!(testSplit >= 0 && testSplit < 1)) {
+            throw new IllegalArgumentException("--test-split must be in [0, 1), not " + testSplit);
+        }
+        if (onBadImage == null || precision == null || normalization == null) {
+            throw new IllegalArgumentException("a run needs its bad-image policy, precision and normalization");
+        }
+    }
+
+    /** The input sizes graft accepts (the CLI checks the same range). */
+    public static final int MIN_IMAGE_SIZE = 16;
+    public static final int MAX_IMAGE_SIZE = 4096;
+
     /** Input normalization: what the weights were trained with, or a forced one. */
     public enum Normalization {
         WEIGHTS, IMAGENET, MINUS1TO1;

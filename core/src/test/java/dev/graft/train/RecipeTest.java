@@ -74,4 +74,16 @@ class RecipeTest {
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> new Recipe.Search(Recipe.Quality.FAST, -5, true, true)).getMessage().startsWith("--time-limit"));
     }
+
+    @Test
+    void runConfigurationsCheckTheirOwnRanges() {
+        RunConfig ok = RunConfig.builder(java.nio.file.Path.of("photos"), "resnet18", Recipe.book(Recipe.Mode.FINETUNE, 1)).build();
+        assertEquals(0, ok.imageSize(), "0: the weights' own size");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ok.toBuilder().imageSize(8).build()).getMessage().startsWith("--image-size"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ok.toBuilder().testSplit(1.0).build()).getMessage().startsWith("--test-split"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ok.toBuilder().perClass(-1).build()).getMessage().startsWith("--per-class"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ok.toBuilder().maxPixels(0).build()).getMessage().startsWith("--max-pixels"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> RunConfig.builder(java.nio.file.Path.of("photos"), " ", ok.recipe()).build()).getMessage().contains("--model"));
+    }
 }
