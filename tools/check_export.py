@@ -47,7 +47,8 @@ def main(folder):
     rel = float(np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-12))
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}: {arch}(num_classes={len(labels)}) "
           f"load_state_dict(strict=True): {result}; logits max |diff| {diff:.2e}, relative L2 {rel:.2e}")
-    ok = diff < 1e-3 and rel < 1e-4
+    # float32 rounding grows with the logits' size: the largest difference is judged against the largest logit
+    ok = diff < 1e-3 * max(1.0, float(np.abs(want).max())) and rel < 1e-4
     print("OK" if ok else "MISMATCH")
     return 0 if ok else 1
 

@@ -50,7 +50,7 @@ public final class KeepBestEpoch implements TrainingListener, TrainingListener.S
             bestAcc = m.valAcc();
             bestLoss = m.valLoss();
             bestEpoch = m.epoch();
-            best = t.network().stateDict();
+            best = restore ? t.network().stateDict() : null; // only a run that ends with them keeps a copy of the weights
         }
     }
 

@@ -202,7 +202,7 @@ final class RecipeSearch {
         Recipe r = base.withoutSearch().with(base.optimization().withLr(lr)).with(base.schedule().withEpochs(horizon))
                 .with(new Recipe.Selection(sel.validation(), 0, false, false))
                 .with(new Recipe.Regularisation(base.regularisation().labelSmoothing(), base.regularisation().classWeights(),
-                        base.regularisation().bnMomentum(), frozenBn));
+                        base.regularisation().bnMomentum(), frozenBn || base.regularisation().frozenBatchNorm()));
         String label = String.format(Locale.ROOT, "%s lr %.2g%s", base.optimization().optimizer().label(), r.meanLossLr(),
                 frozenBn ? ", BatchNorm statistics kept" : "");
         String id = String.format(Locale.ROOT, "%s-%.2g%s", base.optimization().optimizer().label(), r.meanLossLr(), frozenBn ? "-bnkept" : "");
@@ -226,8 +226,8 @@ final class RecipeSearch {
             race();
         }
         // the winner: the best epoch of the candidates still racing at the end (the race's survivors)
-        List<Runner> last = runners.stream().filter(r -> !r.history.isEmpty() && !r.status.startsWith("stopped after")).toList();
-        Runner winner = (last.isEmpty() ? runners.stream().filter(r -> !r.history.isEmpty()).toList() : last).stream()
+        // (candidates dropped at a rung, and finished ones beaten by another finished one, no longer hold weights)
+        Runner winner = runners.stream().filter(r -> r.snapshot != null && !r.history.isEmpty())
                 .max(Comparator.<Runner>comparingDouble(r -> r.recent()[0]).thenComparingDouble(r -> -r.recent()[1])).orElse(null);
         List<SearchReport.Entry> entries = new ArrayList<>();
         entries.add(new SearchReport.Entry("probe", "linear probe (logistic regression on the source features)", "baseline",
@@ -257,6 +257,10 @@ final class RecipeSearch {
         if (!fineTuned) {
             source.copyBody(net);
             net.setHead(probeAll.fit().weight(), probeAll.fit().bias());
+            // its one "epoch", as --mode probe reports it
+            double perImage = setup.features().secondsPerImage();
+            history.add(new EpochMetrics(1, probeAll.fit().loss(), probeAll.trainAccuracy(), Double.NaN, Double.NaN, Double.NaN,
+                    perImage > 0 ? 1 / perImage : Double.NaN, Double.NaN, 0, 0, Double.NaN));
             retrain = String.format(Locale.ROOT, "the probe refitted on all %d training images (lambda %.2g: the strength cross-validation "
                     + "chose on %d, for %d)", all.size(), probeAll.fit().lambda(), setup.features().train().size(), all.size());
         } else {
@@ -309,6 +313,9 @@ final class RecipeSearch {
                     continue;
                 }
                 train(r, until);
+                if (r.finished) {
+                    keepBestFinished();
+                }
             }
             if (timeRanOut || rung >= plan.rungs().length) {
                 break;
@@ -321,6 +328,25 @@ final class RecipeSearch {
                 alive.get(i).snapshot = null;
             }
             alive = new ArrayList<>(alive.subList(0, Math.min(plan.keep()[rung], alive.size())));
+        }
+    }
+
+    /**
+     * Of the candidates that finished, only the best (by their last two epochs) keeps its weights, and only its
+     * parameters: nothing trains it again, and a big network's several copies would not fit in memory (ViT-B: 1 GB
+     * per candidate with its optimizer state).
+     */
+    private void keepBestFinished() {
+        Comparator<Runner> byRecent = Comparator.<Runner>comparingDouble(r -> r.recent()[0]).thenComparingDouble(r -> -r.recent()[1]);
+        List<Runner> done = runners.stream().filter(r -> r.finished && r.snapshot != null).toList();
+        Runner best = done.stream().max(byRecent).orElse(null);
+        for (Runner r : done) {
+            if (r != best) {
+                r.snapshot = null;
+            } else if (!r.snapshot.optimizerState().tensors().isEmpty() || !r.snapshot.listeners().isEmpty()) {
+                r.snapshot = new Checkpoint.Snapshot(r.snapshot.progress(), r.snapshot.params(), r.snapshot.optimizer(),
+                        new dev.graft.weights.StateDict("finished"), Map.of());
+            }
         }
     }
 

@@ -103,7 +103,12 @@ final class RunIdentity {
             out.add(String.format(Locale.ROOT, "the training images changed: %d added, %d removed, %d changed in size", added, removed, changed));
         }
         // a checkpoint written before recipes were nested compares as the recipe it describes
-        JsonNode r0 = saved.path("recipe").isObject() ? Json.tree(Recipe.read(saved.path("recipe"))) : saved.path("recipe");
+        JsonNode r0;
+        try {
+            r0 = saved.path("recipe").isObject() ? Json.MAPPER.readTree(Json.compact(Recipe.read(saved.path("recipe")))) : saved.path("recipe");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         JsonNode r1 = now.path("recipe");
         List<String> fields = new ArrayList<>();
         r1.fieldNames().forEachRemaining(k -> {

@@ -70,10 +70,10 @@ class PractitionerOptionsTest {
                 "--out", run.toString()), tiny());
         assertTrue(res.startsWith("0\n"), res);
         JsonNode cfg = JSON.readTree(run.resolve("config.json").toFile());
-        assertEquals(cfg.at("/lrFind/recipeLr").asDouble(), cfg.at("/recipe/lr").asDouble(), 1e-15, "the run uses the suggestion");
+        assertEquals(cfg.at("/lrFind/recipeLr").asDouble(), cfg.at("/recipe/optimization/lr").asDouble(), 1e-15, "the run uses the suggestion");
         assertTrue(cfg.at("/recipe/name").asText().endsWith("+custom"));
         JsonNode model = JSON.readTree(run.resolve("model.json").toFile());
-        assertEquals(cfg.at("/recipe/lr").asDouble(), model.at("/lr_find/recipe_lr").asDouble(), 1e-15, "recorded in the bundle");
+        assertEquals(cfg.at("/recipe/optimization/lr").asDouble(), model.at("/lr_find/recipe_lr").asDouble(), 1e-15, "recorded in the bundle");
         assertTrue(Files.exists(run.resolve("lr-find.html")));
         String probe = run(List.of("lr-find", "--mode", "probe", "--data", Shared.hotdog().toString(), "--out", tmp.resolve("p").toString()), tiny());
         assertTrue(probe.startsWith("1\n") && probe.contains("--mode probe fits its head in closed form"), probe);
@@ -93,8 +93,8 @@ class PractitionerOptionsTest {
         assertTrue(m.get("test_acc_tta").isNumber(), "TTA accuracy next to the plain one");
         assertEquals(2, m.get("tta_views").asInt());
         JsonNode model = JSON.readTree(out.resolve("model.json").toFile());
-        assertEquals("ONE_CYCLE", model.at("/recipe/schedule").asText());
-        assertEquals(1, model.at("/recipe/freezeEpochs").asInt());
+        assertEquals("ONE_CYCLE", model.at("/recipe/schedule/shape").asText());
+        assertEquals(1, model.at("/recipe/schedule/freezeEpochs").asInt());
         assertTrue(model.at("/results/test_acc_tta").isNumber());
         String report = Files.readString(out.resolve("report.html"));
         assertTrue(report.contains("with test-time augmentation (2 views)"), "the report shows TTA");

@@ -56,9 +56,9 @@ class TrainCommandTest {
         }
         assertEquals("[\"hotdog\",\"not-hotdog\"]", Files.readString(out.resolve("labels.json")).replaceAll("\\s", ""));
         JsonNode cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
-        assertEquals("SUM", cfg.at("/recipe/lossReduction").asText());
-        assertEquals(5e-5, cfg.at("/recipe/lr").asDouble(), 1e-12);
-        assertEquals(10.0, cfg.at("/recipe/headLrMult").asDouble(), 1e-12);
+        assertEquals("SUM", cfg.at("/recipe/optimization/loss").asText());
+        assertEquals(5e-5, cfg.at("/recipe/optimization/lr").asDouble(), 1e-12);
+        assertEquals(10.0, cfg.at("/recipe/optimization/headLrMult").asDouble(), 1e-12);
         JsonNode model = new ObjectMapper().readTree(out.resolve("model.json").toFile());
         assertEquals("resnet18", model.get("architecture").asText());
         assertTrue(model.at("/data/fingerprint").asText().startsWith("sha256:"));

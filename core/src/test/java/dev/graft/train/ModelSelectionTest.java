@@ -125,14 +125,15 @@ class ModelSelectionTest {
             try (NDManager m = Torch.newManager()) {
                 FineTuning.Result res = FineTuning.run(cfg, new RunContext(new Downloader(tmp, s -> { }, false), m,
                         Fixtures.quiet(), List.of(), new StopSignal(), null, null, false));
-                heads[i] = res.net().stateDict().get("fc.weight").toFloats();
+                heads[i] = res.net().stateDict().get("layer4.1.conv2.weight").toFloats();
                 if (i == 0) {
-                    selection[0] = res.selection();
+                    selection[0] = res.selection() + " / " + res.search().retrain();
                     assertTrue(res.data().validation().size() == 4, "a fifth held out");
                 }
             }
         }
         assertTrue(selection[0].startsWith("kept the probe"), selection[0]);
-        assertArrayEquals(heads[1], heads[0], "refitted on all training images, it is --mode probe's head");
+        assertTrue(selection[0].contains("the probe refitted on all 20 training images"), selection[0]);
+        assertArrayEquals(heads[1], heads[0], "the body is the source's, as --mode probe's");
     }
 }

@@ -146,7 +146,9 @@ class RecipeSearchTest {
             Recipe fixed = auto(Recipe.Quality.MEDIUM, 0).toBuilder().search(new Recipe.Search(Recipe.Quality.MEDIUM, 0, false, true)).build();
             RecipeSearch.Plan one = RecipeSearch.plan(fixed, p.net(), 20);
             assertEquals(2, one.candidates().size());
-            assertEquals(one.candidates().get(0).recipe().optimization().lr(), one.candidates().get(1).recipe().optimization().lr());
+            assertEquals(one.candidates().get(0).recipe().optimization().lr() * RecipeSearch.KEPT_BATCHNORM_LR,
+                    one.candidates().get(1).recipe().optimization().lr(), 1e-12, "BatchNorm kept races at a tenth of the rate");
+            assertTrue(one.candidates().get(1).recipe().regularisation().frozenBatchNorm());
         }
     }
 }
