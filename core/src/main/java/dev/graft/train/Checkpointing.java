@@ -41,11 +41,17 @@ public final class Checkpointing implements TrainingListener {
 
     @Override
     public void onStop(Trainer t) {
-        save(t);
-        log.accept("checkpoint written to " + file);
+        if (save(t)) {
+            log.accept("checkpoint written to " + file);
+        } else {
+            log.accept("the checkpoint could not be written (see the warning above); " + (java.nio.file.Files.isRegularFile(file)
+                    ? "resuming from " + file + " continues from the previous checkpoint, not from this batch"
+                    : "there is no checkpoint to resume from: this run must start again"));
+        }
     }
 
-    void save(Trainer t) {
+    /** Writes the checkpoint; false (after a warning) when the write failed. */
+    boolean save(Trainer t) {
         StateDict params = t.network().stateDict();
         for (var e : params.tensors().entrySet()) {
             if (e.getValue().countNonFinite() > 0) {
@@ -55,8 +61,10 @@ public final class Checkpointing implements TrainingListener {
         }
         try {
             Checkpoint.save(file, t.state(), params, t.optimizer().state(), identity);
+            return true;
         } catch (IOException e) {
             log.accept("warning: " + e.getMessage());
+            return false;
         }
     }
 }
