@@ -53,7 +53,7 @@ final class RunFolder {
         }
         if (cfg.labels() != null) {
             // images listed in a CSV can be anywhere: refuse only a folder that holds some of them (or the CSV)
-            boolean holdsImages = target.equals(cfg.labels().toAbsolutePath().getParent()) || dev.graft.data.CsvLabels.read(cfg.labels())
+            boolean holdsImages = target.equals(cfg.labels().toAbsolutePath().getParent()) || dev.graft.data.CsvLabels.read(cfg.labels(), cfg.data())
                     .stream().anyMatch(r -> r.file().toAbsolutePath().normalize().startsWith(target));
             if (holdsImages) {
                 throw new IllegalArgumentException("--out " + dir + " holds images listed in " + cfg.labels()

@@ -106,7 +106,8 @@ class PractitionerOptionsTest {
 
     @Test
     void csvLabelsAndTheImbalanceWarning() throws Exception {
-        // 12 hot dogs and 3 others listed in a CSV beside no images: paths are absolute here, relative in the next one
+        // 12 hot dogs and 3 others listed in a CSV beside no images, by absolute paths: the user names the folder they may
+        // come from with --data (without it, files outside the CSV's folder are refused)
         StringBuilder csv = new StringBuilder("image,label\n");
         List<Path> hot = files("train/hotdog", 12);
         List<Path> not = files("train/not-hotdog", 3);
@@ -115,7 +116,11 @@ class PractitionerOptionsTest {
         files("test/hotdog", 3).forEach(p -> csv.append(p.toAbsolutePath()).append(",hotdog\n"));
         Path labels = Files.writeString(tmp.resolve("labels.csv"), csv.toString());
         Path out = tmp.resolve("csv");
-        String res = TrainCommandTest.run("train", "--recipe", "book", "--labels", labels.toString(), "--epochs", "1", "--model", "resnet18",
+        String outside = TrainCommandTest.run("train", "--recipe", "book", "--labels", labels.toString(), "--out", out.toString());
+        assertTrue(outside.startsWith("1\n") && outside.contains("labels.csv line 2: ") && outside.contains("is outside the CSV's folder")
+                && !outside.contains("\tat ") && !Files.exists(out), outside);
+        String res = TrainCommandTest.run("train", "--recipe", "book", "--labels", labels.toString(), "--data", Shared.hotdog().toString(),
+                "--epochs", "1", "--model", "resnet18",
                 "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(), "--image-size", "64", "--batch-size", "4",
                 "--test-split", "0.2", "--out", out.toString());
         assertTrue(res.startsWith("0\n"), res);
@@ -127,7 +132,7 @@ class PractitionerOptionsTest {
         assertEquals(labels.toAbsolutePath(), Path.of(java.net.URI.create(cfg.get("labels").asText())), "the labels file is part of the run's config");
         // a bad row stops the run before anything is written, naming the line
         Path bad = Files.writeString(tmp.resolve("bad.csv"), "file,label\n" + hot.get(0).toAbsolutePath() + ",hotdog\n" + hot.get(1).toAbsolutePath() + "\n");
-        String err = TrainCommandTest.run("train", "--labels", bad.toString(), "--out", tmp.resolve("bad").toString());
+        String err = TrainCommandTest.run("train", "--labels", bad.toString(), "--data", Shared.hotdog().toString(), "--out", tmp.resolve("bad").toString());
         assertTrue(err.startsWith("1\n") && err.contains("bad.csv line 3") && !err.contains("\tat "), err);
     }
 
