@@ -45,16 +45,17 @@ final class RunFolder {
      */
     static RunFolder forNewRun(Path out, RunConfig cfg, boolean overwrite, PrintStream console) throws IOException {
         Path dir = out != null ? out : fresh(Path.of("runs"), cfg.recipe().mode().label());
-        Path data = cfg.data().toAbsolutePath().normalize();
-        Path target = dir.toAbsolutePath().normalize();
+        // compared as real paths: a symbolic link (to the data, or inside it) must not hide that the run would write there
+        Path data = real(cfg.data());
+        Path target = real(dir);
         if (cfg.labels() == null && target.startsWith(data)) {
             throw new IllegalArgumentException("--out " + dir + " is inside the data folder " + cfg.data()
                     + "; the run would write its files among the images. Choose a folder outside it");
         }
         if (cfg.labels() != null) {
             // images listed in a CSV can be anywhere: refuse only a folder that holds some of them (or the CSV)
-            boolean holdsImages = target.equals(cfg.labels().toAbsolutePath().getParent()) || dev.graft.data.CsvLabels.read(cfg.labels(), cfg.data())
-                    .stream().anyMatch(r -> r.file().toAbsolutePath().normalize().startsWith(target));
+            boolean holdsImages = target.equals(real(cfg.labels()).getParent()) || dev.graft.data.CsvLabels.read(cfg.labels(), cfg.data())
+                    .stream().anyMatch(r -> real(r.file()).startsWith(target));
             if (holdsImages) {
                 throw new IllegalArgumentException("--out " + dir + " holds images listed in " + cfg.labels()
                         + " (or the CSV itself); the run would write its files among them. Choose another folder");
@@ -82,6 +83,26 @@ final class RunFolder {
         Files.deleteIfExists(f.checkpointFile());
         Json.write(dir.resolve(CONFIG), cfg);
         return f;
+    }
+
+    /**
+     * The path with every symbolic link resolved, as far as it exists (the rest appended as written, normalised):
+     * what a write to it would really touch.
+     */
+    static Path real(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return abs;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(abs)).normalize();
+        } catch (IOException e) {
+            return abs;
+        }
     }
 
     /** The folder of an interrupted run, to resume. */
