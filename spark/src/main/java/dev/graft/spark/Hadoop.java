@@ -148,13 +148,29 @@ final class Hadoop {
         try {
             Path dst = new Path(target);
             FileSystem fs = dst.getFileSystem(conf);
-            if (fs.exists(dst)) {
-                if (!overwrite) {
-                    throw new IllegalArgumentException(target + " already exists (overwrite to replace it)");
-                }
-                fs.delete(dst, true);
+            boolean exists = fs.exists(dst);
+            if (exists && !overwrite) {
+                throw new IllegalArgumentException(target + " already exists (overwrite to replace it)");
             }
-            fs.copyFromLocalFile(false, true, new Path(local.toUri()), dst);
+            // the copy is made beside the target and renamed into place when complete; the old one is removed last
+            String tag = Long.toHexString(System.nanoTime());
+            Path fresh = new Path(dst.getParent(), "." + dst.getName() + ".graft-new-" + tag);
+            fs.copyFromLocalFile(false, true, new Path(local.toUri()), fresh);
+            Path old = new Path(dst.getParent(), "." + dst.getName() + ".graft-old-" + tag);
+            if (exists && !fs.rename(dst, old)) {
+                fs.delete(fresh, true);
+                throw new IOException("cannot move the old " + target + " aside to replace it");
+            }
+            if (!fs.rename(fresh, dst)) {
+                if (exists) {
+                    fs.rename(old, dst);
+                }
+                fs.delete(fresh, true);
+                throw new IOException("cannot move the new copy into place as " + target);
+            }
+            if (exists) {
+                fs.delete(old, true);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + local + " to " + target + ": " + e.getMessage(), e);
         }
