@@ -12,17 +12,23 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 args=(train --data ../shared/data/hotdog --model resnet18 --weights ../shared/fixtures/torchvision/resnet18_seed0.pth
       --recipe book --epochs 2 --batch-size 4 --per-class 8 --test-per-class 2 --image-size 64 --checkpoint-every 1 --no-progress)
-images=($(ls -d ../shared/data/hotdog/test/hotdog/* | sort | head -4) $(ls -d ../shared/data/hotdog/test/not-hotdog/* | sort | head -4))
+hot=(../shared/data/hotdog/test/hotdog/*); not=(../shared/data/hotdog/test/not-hotdog/*)
+images=("${hot[@]:0:4}" "${not[@]:0:4}")
 answers() { $graft predict --model "$1" --json --precision fp32 --top-k 2 "${images[@]}" 2> "$2"; }
 
 $graft "${args[@]}" --seed 1 --lr 1e-4 --out "$tmp/old" > /dev/null
 answers "$tmp/old" /dev/null > "$tmp/old.json"
 start=$(date +%s.%N)
-$graft "${args[@]}" --seed 2 --lr 1e-3 --out "$tmp/new" > /dev/null
+$graft "${args[@]}" --seed 2 --lr 1e-3 --out "$tmp/new" > /dev/null &
+pid=$!
+while kill -0 "$pid" 2>/dev/null && [ ! -d "$tmp/new/.graft-staging" ]; do sleep 0.01; done
+writing=$(date +%s.%N)
+wait "$pid"
 took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+finish=$(awk -v a="$writing" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 answers "$tmp/new" /dev/null > "$tmp/new.json"
 cmp -s "$tmp/old.json" "$tmp/new.json" && { echo "the two runs predict the same: choose runs that differ"; exit 2; }
-echo "one run takes ${took}s; $(wc -l < "$tmp/old.json") images predicted per check"
+echo "one run takes ${took}s, of which ${finish}s writing its files and moving them into place; $(wc -l < "$tmp/old.json") images predicted per check"
 
 ok=0; old=0; new=0
 for i in $(seq "$n"); do
@@ -37,9 +43,10 @@ for i in $(seq "$n"); do
     when="${delay}s after the start"
   else
     # even runs: a moment in the last, shortest stage, once the new files start to be written beside the old ones
-    # (they are written, synced, then moved into place): 0 to 3 s after the staging folder appears
+    # (they are written, synced, then moved into place): from when the staging folder appears to 1.3 times the
+    # reference run's time for that stage
     while kill -0 "$pid" 2>/dev/null && [ ! -d "$run/.graft-staging" ]; do sleep 0.01; done
-    delay=$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", 3 * rand() }')
+    delay=$(awk -v s="$RANDOM" -v f="$finish" 'BEGIN { srand(s); printf "%.2f", 1.3 * f * rand() }')
     sleep "$delay"
     when="${delay}s after it began writing its files"
   fi

@@ -135,8 +135,9 @@ public final class CsvLabels {
                 throw new DataException(csv + " line " + line + ": '" + name.replace("\0", "\\0") + "' is not a usable file name (" + e.getReason() + ")");
             }
             if (!file.startsWith(allowed)) {
-                throw new DataException(csv + " line " + line + ": " + name + " is outside " + (within == null ? "the CSV's folder " : "")
-                        + allowed + "; graft reads only files inside " + (within == null ? "the folder of the labels file" : "that folder")
+                boolean csvFolder = allowed.equals(base);
+                throw new DataException(csv + " line " + line + ": " + name + " is outside " + (csvFolder ? "the CSV's folder " : "")
+                        + allowed + "; graft reads only files inside " + (csvFolder ? "the folder of the labels file" : "that folder")
                         + ", so a CSV from someone else cannot make it read files elsewhere. Move the CSV to a folder that holds its images, "
                         + "or name the folder they may come from with --data DIR");
             }

@@ -144,6 +144,27 @@ final class Hadoop {
     }
 
     /** Copies a local folder's content to a folder on any file system. */
+    /** What identifies a Hadoop file's or folder's version: its files' count, total size and latest modification time. */
+    static String version(String path, Configuration conf) {
+        try {
+            Path p = new Path(path);
+            FileSystem fs = p.getFileSystem(conf);
+            long files = 0;
+            long bytes = 0;
+            long latest = 0;
+            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(p, true);
+            while (it.hasNext()) {
+                org.apache.hadoop.fs.LocatedFileStatus f = it.next();
+                files++;
+                bytes += f.getLen();
+                latest = Math.max(latest, f.getModificationTime());
+            }
+            return files + " file(s), " + bytes + " bytes, modified " + java.time.Instant.ofEpochMilli(latest);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     static void copyFromLocal(java.nio.file.Path local, String target, boolean overwrite, Configuration conf) {
         try {
             Path dst = new Path(target);
