@@ -90,7 +90,10 @@ class HostileClientsTest {
 
     @Test
     void slowDripUploadsGet408AtTheDeadlineAndHoldNoThreadMeanwhile() throws Exception {
-        try (Server s = new Server(classifier, small()).start("127.0.0.1", 0)) {
+        // a stall timeout (3 s) well above the drips' pace, so that a loaded machine's late drip is not a stall: only the
+        // 2 s deadline can end them
+        Server.Limits l = new Server.Limits(1_000_000, 2, 5_000, 2, ImageDecoder.SERVING_MAX_PIXELS, 3_000, 2_000, 4_000_000, 8, 1, true, 8, 1024);
+        try (Server s = new Server(classifier, l).start("127.0.0.1", 0)) {
             // 40 clients (five times the server's 8 HTTP threads) each send a byte every 300 ms: never idle long enough
             // for the stall timeout, never finishing
             ExecutorService drips = Executors.newFixedThreadPool(40);
