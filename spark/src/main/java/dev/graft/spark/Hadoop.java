@@ -143,7 +143,6 @@ final class Hadoop {
         }
     }
 
-    /** Copies a local folder's content to a folder on any file system. */
     /** What identifies a Hadoop file's or folder's version: its files' count, total size and latest modification time. */
     static String version(String path, Configuration conf) {
         try {
@@ -165,6 +164,7 @@ final class Hadoop {
         }
     }
 
+    /** Copies a local folder's content to a folder on any file system. */
     static void copyFromLocal(java.nio.file.Path local, String target, boolean overwrite, Configuration conf) {
         try {
             Path dst = new Path(target);

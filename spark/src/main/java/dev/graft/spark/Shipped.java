@@ -119,7 +119,8 @@ public final class Shipped implements Serializable {
         boolean file = Files.isRegularFile(local);
         dev.graft.util.AtomicFolder.recover(file ? local.getParent() : local);
         String name = "graft-" + local.getFileName() + "-" + contentHash(local) + ".zip";
-        register(sc, name, local.toString(), () -> sc.addArchive(zip(local, name).toUri().toString()));
+        // the name is the content: an archive sent under it before (from this path or another) is this content
+        register(sc, name, name, () -> sc.addArchive(zip(local, name).toUri().toString()));
         return new Shipped(path, null, name, file ? local.getFileName().toString() : null);
     }
 
@@ -204,15 +205,6 @@ public final class Shipped implements Serializable {
             throw new IllegalArgumentException("cannot ship " + given + ": it has no file name");
         }
         return name;
-    }
-
-    static String hash(String s) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 4);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /**
