@@ -27,7 +27,7 @@ server=$!
 for _ in $(seq 240); do curl -fs "http://127.0.0.1:$port/health" > /dev/null && break; sleep 0.5; done
 pid=$(pgrep -f "dev.graft.app.Main serve.*--port $port" | head -1)
 curl -s --data-binary @"$small" "http://127.0.0.1:$port/predict" > /dev/null   # warm-up
-echo "$(basename "$(dirname "$(dirname "$(readlink -f "$graft")")")")"/graft serve, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+echo "$graft serve: $(nproc) cores, $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d" " -f1 /proc/loadavg)"
 /usr/bin/python3 tools/serve_attack.py "$port" "$pid" "$work/big.jpg" "$small" "$drips" "$burst" 75
 echo "after the attack: health $(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health"), a prediction \
 $(curl -s -m 30 -o /dev/null -w '%{http_code} in %{time_total} s' --data-binary @"$small" "http://127.0.0.1:$port/predict")"
