@@ -25,8 +25,8 @@ final class BundleOptions {
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (reported, counted) or fail (stop at the first unreadable image). Default: ${DEFAULT-VALUE}")
     OnBadImage onBadImage;
 
-    @Option(names = "--tta", converter = Ranges.AtLeastZero.class, defaultValue = "0", description = "test-time augmentation: N flipped and "
-            + "cropped views mixed 0.75/0.25 with the plain prediction (fastai: 4). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--tta", converter = Ranges.TtaViews.class, defaultValue = "0", description = "test-time augmentation: N flipped and "
+            + "cropped views mixed 0.75/0.25 with the plain prediction (fastai: 4; at most 16, each view costs one forward pass). Default: ${DEFAULT-VALUE}")
     int tta;
 
     @Option(names = "--precision", defaultValue = "auto", description = "auto (bf16 where the CPU has native bfloat16, else fp32), fp32 or bf16. Default: ${DEFAULT-VALUE}")

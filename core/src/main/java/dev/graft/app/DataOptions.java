@@ -16,7 +16,7 @@ final class DataOptions {
     Path data;
 
     @Option(names = "--labels", description = "a CSV with columns file,label[,split] (fastai's from_csv, Kaggle's layout); file names "
-            + "are relative to the CSV's folder; split is train, valid or test")
+            + "are relative to the CSV's folder and must lie inside it (or inside --data DIR when given); split is train, valid or test")
     Path labels;
 
     @Option(names = "--test-split", converter = Ranges.Fraction.class, description = "share of each class held out as the test set when the "

@@ -64,6 +64,20 @@ final class Ranges {
         }
     }
 
+    /** Test-time augmentation views: 0 (off) to 16; each view is one more forward pass per image. */
+    static final class TtaViews implements ITypeConverter<Integer> {
+        static final int MAX = 16;
+
+        @Override
+        public Integer convert(String s) {
+            int v = integer(s);
+            if (v < 0 || v > MAX) {
+                throw new TypeConversionException("must be between 0 and " + MAX + " views (each is one more forward pass per image), not " + v);
+            }
+            return v;
+        }
+    }
+
     /** An input image size: 16 to 4096 pixels. */
     static final class ImageSize implements ITypeConverter<Integer> {
         @Override

@@ -12,6 +12,7 @@ import dev.graft.train.RunContext;
 import dev.graft.train.StopSignal;
 import dev.graft.train.TrainOptions;
 import dev.graft.train.TrainingListener;
+import dev.graft.util.AtomicFolder;
 import dev.graft.util.Json;
 import dev.graft.weights.Downloader;
 
@@ -29,14 +30,28 @@ import java.util.stream.Stream;
  * The output folder of one training run: config.json first (enough for --resume), the checkpoint while it runs,
  * then the bundle, metrics.json and report.html. It never overwrites what is not a graft run's, and replaces a
  * finished run only when asked to.
+ * <p>
+ * The folder is always one complete run: the finished files are written beside it and moved into place together
+ * ({@link AtomicFolder}). A run that replaces an earlier one ({@code --overwrite}) works in {@code DIR/.graft-next}
+ * (its config.json, checkpoint and sweep), so until it has finished {@code DIR} is the earlier run, whole: its
+ * model predicts, and {@code --resume DIR} continues the new run.
  */
 final class RunFolder {
     static final String CONFIG = "config.json";
     static final String CHECKPOINT = "checkpoint.safetensors";
+    /** Where a run that replaces an earlier one works until it has finished. */
+    static final String NEXT = ".graft-next";
+    /** Every file graft writes into a run folder: what a replacing run removes when it does not write it again. */
+    static final List<String> RUN_FILES = java.util.stream.Stream.concat(Bundle.FILES.stream(), Stream.of(CONFIG, CHECKPOINT,
+            CHECKPOINT + ".tmp", "metrics.json", "report.html", "lr-find.html", "lr-find.json", NEXT)).toList();
+    /** Where this run writes while it runs: the folder, or {@link #NEXT} inside it when it replaces an earlier run. */
     final Path dir;
+    /** The run folder (--out). */
+    final Path target;
 
-    private RunFolder(Path dir) {
+    private RunFolder(Path dir, Path target) {
         this.dir = dir;
+        this.target = target;
     }
 
     /**
@@ -45,21 +60,26 @@ final class RunFolder {
      */
     static RunFolder forNewRun(Path out, RunConfig cfg, boolean overwrite, PrintStream console) throws IOException {
         Path dir = out != null ? out : fresh(Path.of("runs"), cfg.recipe().mode().label());
-        Path data = cfg.data().toAbsolutePath().normalize();
-        Path target = dir.toAbsolutePath().normalize();
+        // compared as real paths: a symbolic link (to the data, or inside it) must not hide that the run would write there
+        Path data = real(cfg.data());
+        Path target = real(dir);
         if (cfg.labels() == null && target.startsWith(data)) {
             throw new IllegalArgumentException("--out " + dir + " is inside the data folder " + cfg.data()
                     + "; the run would write its files among the images. Choose a folder outside it");
         }
         if (cfg.labels() != null) {
             // images listed in a CSV can be anywhere: refuse only a folder that holds some of them (or the CSV)
-            boolean holdsImages = target.equals(cfg.labels().toAbsolutePath().getParent()) || dev.graft.data.CsvLabels.read(cfg.labels())
-                    .stream().anyMatch(r -> r.file().toAbsolutePath().normalize().startsWith(target));
+            boolean holdsImages = target.equals(real(cfg.labels()).getParent()) || dev.graft.data.CsvLabels.read(cfg.labels(), cfg.data())
+                    .stream().anyMatch(r -> real(r.file()).startsWith(target));
             if (holdsImages) {
                 throw new IllegalArgumentException("--out " + dir + " holds images listed in " + cfg.labels()
                         + " (or the CSV itself); the run would write its files among them. Choose another folder");
             }
         }
+        if (Files.isDirectory(dir)) {
+            AtomicFolder.recover(dir);
+        }
+        boolean replacing = false;
         if (Files.isDirectory(dir) && !isEmpty(dir)) {
             if (!isGraftRun(dir)) {
                 throw new IllegalArgumentException("--out " + dir + " is not empty and is not a graft run folder; graft will not "
@@ -70,7 +90,8 @@ final class RunFolder {
                         ? " (a trained model)" : "") + "; add --overwrite to replace it, --resume " + dir
                         + " to continue it, or choose another folder");
             }
-            console.println("replacing the earlier run in " + dir + " (--overwrite)");
+            console.println("replacing the earlier run in " + dir + " (--overwrite); it stays there, whole, until this run has finished");
+            replacing = true;
         } else if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
         }
@@ -78,18 +99,61 @@ final class RunFolder {
         if (out == null) {
             console.println("output folder: " + dir + " (choose one with --out)");
         }
-        RunFolder f = new RunFolder(dir);
-        Files.deleteIfExists(f.checkpointFile());
-        Json.write(dir.resolve(CONFIG), cfg);
+        RunFolder f;
+        if (replacing) {
+            Path next = dir.resolve(NEXT);
+            AtomicFolder.deleteTree(next); // an earlier --overwrite run that never finished: this one starts over
+            Files.createDirectories(next);
+            f = new RunFolder(next, dir);
+        } else {
+            f = new RunFolder(dir, dir);
+            Files.deleteIfExists(f.checkpointFile());
+        }
+        Json.write(f.dir.resolve(CONFIG), cfg);
         return f;
+    }
+
+    /**
+     * The path with every symbolic link resolved, as far as it exists (the rest appended as written, normalised):
+     * what a write to it would really touch.
+     */
+    static Path real(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return abs;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(abs)).normalize();
+        } catch (IOException e) {
+            return abs;
+        }
     }
 
     /** The folder of an interrupted run, to resume. */
     static RunFolder forResume(Path dir) {
+        return forResume(dir, System.out);
+    }
+
+    /** The folder of an interrupted run, to resume: the run in it, or the --overwrite run that was replacing it. */
+    static RunFolder forResume(Path dir, PrintStream console) {
+        AtomicFolder.recover(dir);
+        Path next = dir.resolve(NEXT);
+        if (Files.isRegularFile(next.resolve(CONFIG))) {
+            if (!Files.isRegularFile(next.resolve(CHECKPOINT))) {
+                throw new IllegalArgumentException("the --overwrite run started in " + dir + " stopped before its first checkpoint, so there "
+                        + "is nothing to resume; the earlier run in " + dir + " is intact. Start the new run again (with --overwrite)");
+            }
+            console.println("resuming the --overwrite run in " + dir + " (the earlier run stays there, whole, until this one has finished)");
+            return new RunFolder(next, dir);
+        }
         if (!Files.isRegularFile(dir.resolve(CONFIG))) {
             throw new IllegalArgumentException(dir + " has no " + CONFIG + "; --resume needs the --out folder of an earlier graft train run");
         }
-        RunFolder f = new RunFolder(dir);
+        RunFolder f = new RunFolder(dir, dir);
         if (!Files.isRegularFile(f.checkpointFile())) {
             throw new IllegalArgumentException(Bundle.isBundle(dir)
                     ? "the run in " + dir + " has finished (its model is there); nothing to resume"
@@ -108,10 +172,9 @@ final class RunFolder {
         }
     }
 
+    /** Empty, or holding only an unfinished staging folder graft left (nothing was ever committed there). */
     static boolean isEmpty(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isEmpty();
-        }
+        return AtomicFolder.isEmpty(dir);
     }
 
     /** A folder graft wrote: a run's config.json (with its "recipe"), or a model bundle. */
@@ -158,14 +221,28 @@ final class RunFolder {
         Json.write(dir.resolve(CONFIG), cfg);
     }
 
-    /** Writes the bundle (unless {@code saveModel} is false), metrics.json and report.html; drops the checkpoint. */
+    /**
+     * Writes the bundle (unless {@code saveModel} is false), metrics.json and report.html beside the folder's files,
+     * then moves them into place at once, dropping the checkpoint; a run that replaces an earlier one brings its
+     * config.json and sweep along, and the earlier run's files it does not write again are removed in the same step.
+     */
     void finish(FineTuning.Result r, RunConfig cfg, boolean saveModel, PrintStream console) throws IOException {
+        Path staged = AtomicFolder.stage(target);
         if (saveModel) {
-            Bundle.save(dir, r, cfg);
+            Bundle.writeFiles(staged, r, cfg);
         }
-        Files.deleteIfExists(checkpointFile());
-        MetricsJson.write(dir.resolve("metrics.json"), r, cfg);
-        Files.writeString(dir.resolve("report.html"), HtmlReport.forRun(r, cfg), StandardCharsets.UTF_8);
+        MetricsJson.write(staged.resolve("metrics.json"), r, cfg);
+        Files.writeString(staged.resolve("report.html"), HtmlReport.forRun(r, cfg), StandardCharsets.UTF_8);
+        boolean replacing = !dir.equals(target);
+        if (replacing) {
+            for (String n : List.of(CONFIG, "lr-find.html", "lr-find.json")) {
+                if (Files.isRegularFile(dir.resolve(n))) {
+                    Files.copy(dir.resolve(n), staged.resolve(n));
+                }
+            }
+        }
+        failBeforeCommit(staged);
+        AtomicFolder.commit(target, staged, replacing ? RUN_FILES : List.of(CHECKPOINT, CHECKPOINT + ".tmp"));
         Console.classSummary(console, r.testEval(), r.classes());
         if (r.ttaEval() != null) {
             console.printf(Locale.ROOT, "test accuracy with test-time augmentation (%d views): %.4f (plain %.4f)%n", cfg.tta(),
@@ -175,7 +252,14 @@ final class RunFolder {
         console.printf(Locale.ROOT, "%s%s: test accuracy %.4f after %d epoch(s), %s; %d image(s) skipped%s%n", cfg.recipe().mode().label(), kept,
                 r.testAcc(), r.history().stream().filter(e -> e.epoch() > 0).count(), Console.human(r.seconds()), r.badImages().count(),
                 r.zeroShot() != null ? "; source model zero-shot: " + r.zeroShot() : "");
-        console.println((saveModel ? "model, " : "") + "metrics.json and report.html written to " + dir);
+        console.println((saveModel ? "model, " : "") + "metrics.json and report.html written to " + target);
+    }
+
+    /** Tests: a fault injected after the new files are written and before they are moved into place. */
+    static volatile java.util.function.Consumer<Path> beforeCommit = p -> { };
+
+    private static void failBeforeCommit(Path staged) {
+        beforeCommit.accept(staged);
     }
 
     /** A whole run into {@code dir} (compare and demo): folder, training, results. */

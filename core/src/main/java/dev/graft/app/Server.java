@@ -1,81 +1,162 @@
 package dev.graft.app;
 
-import dev.graft.data.BadImageException;
 import dev.graft.data.ImageDecoder;
-import dev.graft.data.RgbImage;
 import dev.graft.util.Json;
 import io.javalin.Javalin;
-import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
-import io.javalin.http.UploadedFile;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * HTTP service around a {@link Classifier}: {@code POST /predict} (raw image body or multipart field "image"/"file")
- * returns the top-k as JSON (with {@code ?explain=1} also a Grad-CAM heat map as a PNG data URI), {@code GET /} is a page to pick or drop an image, {@code GET /health} says it is up.
- * Request size, decoded pixels (from the header, before decoding) and concurrent decodes and predictions are
- * limited; large photos are decoded at a reduced scale. Every error is JSON {@code {"error": ...}} with its status
- * (400, 404, 405, 408, 413, 503) and a message a user can act on.
+ * returns the top-k as JSON (with {@code ?explain=1} also a Grad-CAM heat map as a PNG data URI), {@code GET /} is a
+ * page to pick or drop an image, {@code GET /health} says it is up. Every error is JSON {@code {"error": ...}} with
+ * its status (400, 403, 404, 405, 408, 413, 503, and 500 with a request id that the log also names) and a message a
+ * user can act on.
+ * <p>
+ * Work per request is bounded, so hostile or merely many clients cannot take the service down:
+ * <ul>
+ * <li>uploads are received without holding a thread (servlet asynchronous reads), so a client that sends one byte
+ * now and then costs a connection, not a thread; Jetty's pool is bounded ({@link Limits#httpThreads}), and so are the
+ * connections ({@link Limits#maxConnections});</li>
+ * <li>an upload must arrive whole within {@link Limits#requestMillis} whatever its pace (408), and may not stall for
+ * longer than {@link Limits#readMillis} (408);</li>
+ * <li>the bytes of uploads being received or waiting are held within {@link Limits#uploadMemory}: an upload that would
+ * not fit is answered 503 before (or as soon as) it does not fit;</li>
+ * <li>predictions run at most {@link Limits#maxConcurrent} at once; at most {@link Limits#maxQueued} more wait, each
+ * at most {@link Limits#queueMillis}; beyond that 503 at once, with Retry-After;</li>
+ * <li>Grad-CAM ({@code ?explain=1}: a second forward, a backward and a PNG) has its own budget of
+ * {@link Limits#explainConcurrent}, outside the prediction slots (beyond it 503 with Retry-After), and the operator
+ * can turn it off ({@link Limits#explain}: 403).</li>
+ * </ul>
+ * Large photos are decoded at a reduced scale, with the pixel limit read from the header before decoding. Each bound
+ * is one class: {@link Upload} (receiving within the deadline), {@link UploadMemory}, {@link Predictions} (slots and
+ * queue), {@link ExplainBudget}, {@link MultipartImage} (the file of a form), {@link Answers} (JSON answers, request ids,
+ * logged 500s); this class holds the routes and admits each request.
  */
 public final class Server implements AutoCloseable {
     /**
      * Limits of one server.
      *
-     * @param maxBytes      largest request body
-     * @param maxConcurrent decodes and predictions at once (a request holds a slot for both)
-     * @param queueMillis   how long a request waits for a slot before 503
-     * @param topK          classes per answer unless the request asks (?top_k=)
-     * @param maxPixels     largest image, read from its header before decoding
-     * @param readMillis    how long an upload may stall before 408
+     * @param maxBytes          largest request body
+     * @param maxConcurrent     predictions at once (decode and forward)
+     * @param queueMillis       how long a received upload waits for a prediction slot before 503
+     * @param topK              classes per answer unless the request asks (?top_k=)
+     * @param maxPixels         largest image, read from its header before decoding
+     * @param readMillis        how long an upload may stall (nothing arriving) before 408
+     * @param requestMillis     how long an upload may take to arrive whole, whatever its pace, before 408
+     * @param uploadMemory      bytes of uploads held at once (being received, or received and waiting)
+     * @param maxQueued         received uploads waiting for a prediction slot; more are answered 503 at once
+     * @param explainConcurrent Grad-CAM heat maps ({@code ?explain=1}) being computed at once; more are answered 503
+     * @param explain           whether {@code ?explain=1} is served at all (off: 403)
+     * @param httpThreads       Jetty's threads (accepting, selecting, reading callbacks, writing answers)
+     * @param maxConnections    open connections; beyond it new ones wait in the kernel's accept queue
      */
-    public record Limits(long maxBytes, int maxConcurrent, long queueMillis, int topK, long maxPixels, long readMillis) {
+    public record Limits(long maxBytes, int maxConcurrent, long queueMillis, int topK, long maxPixels, long readMillis,
+                         long requestMillis, long uploadMemory, int maxQueued, int explainConcurrent, boolean explain,
+                         int httpThreads, int maxConnections) {
+        public Limits {
+            if (maxBytes < 1 || maxConcurrent < 1 || queueMillis < 0 || topK < 1 || maxPixels < 1 || readMillis < 1 || requestMillis < 1
+                    || uploadMemory < 1 || maxQueued < 0 || explainConcurrent < 1 || httpThreads < 8 || maxConnections < 1) {
+                throw new IllegalArgumentException("server limits out of range: " + this);
+            }
+        }
+
+        /** The older six limits; the rest at their defaults. */
+        public Limits(long maxBytes, int maxConcurrent, long queueMillis, int topK, long maxPixels, long readMillis) {
+            this(maxBytes, maxConcurrent, queueMillis, topK, maxPixels, readMillis, 60_000, defaultUploadMemory(maxBytes),
+                    4 * maxConcurrent, 1, true, 32, 1024);
+        }
+
         public static Limits defaults() {
             return new Limits(20L << 20, Math.max(1, Runtime.getRuntime().availableProcessors()), 10_000, 5,
                     ImageDecoder.SERVING_MAX_PIXELS, 30_000);
+        }
+
+        /** Four of the largest uploads, and at least 64 MB. */
+        public static long defaultUploadMemory(long maxBytes) {
+            return Math.max(64L << 20, 4 * maxBytes);
+        }
+
+        public Limits withRequestMillis(long v) {
+            return new Limits(maxBytes, maxConcurrent, queueMillis, topK, maxPixels, readMillis, v, uploadMemory, maxQueued,
+                    explainConcurrent, explain, httpThreads, maxConnections);
+        }
+
+        public Limits withUploadMemory(long v) {
+            return new Limits(maxBytes, maxConcurrent, queueMillis, topK, maxPixels, readMillis, requestMillis, v, maxQueued,
+                    explainConcurrent, explain, httpThreads, maxConnections);
+        }
+
+        public Limits withMaxQueued(int v) {
+            return new Limits(maxBytes, maxConcurrent, queueMillis, topK, maxPixels, readMillis, requestMillis, uploadMemory, v,
+                    explainConcurrent, explain, httpThreads, maxConnections);
+        }
+
+        public Limits withExplain(boolean on, int concurrent) {
+            return new Limits(maxBytes, maxConcurrent, queueMillis, topK, maxPixels, readMillis, requestMillis, uploadMemory, maxQueued,
+                    concurrent, on, httpThreads, maxConnections);
         }
     }
 
     private final Classifier classifier;
     private final Limits limits;
-    private final Semaphore slots;
-    private final ImageDecoder decoder;
+    private final Answers answers;
+    private final UploadMemory memory;
+    private final ExplainBudget explainBudget;
+    private final Predictions predictions;
+    private final ScheduledExecutorService timer;
+    private final Upload.Bounds bounds;
     private final Javalin app;
-    private final String page;
 
     public Server(Classifier classifier, Limits limits) {
+        this(classifier, limits, System.err::println);
+    }
+
+    /** @param log where internal errors go, each with its request id and stack trace */
+    public Server(Classifier classifier, Limits limits, Consumer<String> log) {
         this.classifier = classifier;
         this.limits = limits;
-        this.slots = new Semaphore(limits.maxConcurrent(), true);
-        // a photo far larger than the model's input is decoded at a reduced scale: less memory and time per request
-        this.decoder = new ImageDecoder(limits.maxPixels(), classifier.preprocessing().resize());
-        this.page = loadPage();
+        this.answers = new Answers(log);
+        this.memory = new UploadMemory(limits.uploadMemory());
+        this.explainBudget = new ExplainBudget(limits.explain(), limits.explainConcurrent());
+        this.predictions = new Predictions(classifier, limits, answers);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "graft-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
+        this.bounds = new Upload.Bounds(limits, memory, explainBudget, timer, predictions);
+        String page = loadPage();
         this.app = Javalin.create(config -> {
-            config.http.maxRequestSize = limits.maxBytes();
+            QueuedThreadPool pool = new QueuedThreadPool(limits.httpThreads(), Math.min(8, limits.httpThreads()), 60_000);
+            pool.setName("graft-http");
+            config.jetty.threadPool = pool;
+            config.jetty.modifyServer(s -> s.addBean(new NetworkConnectionLimit(limits.maxConnections(), s)));
             config.http.prefer405over404 = true;
-            config.jetty.multipartConfig.maxFileSize(limits.maxBytes(), SizeUnit.BYTES);
-            config.jetty.multipartConfig.maxTotalRequestSize(limits.maxBytes(), SizeUnit.BYTES);
-            config.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(Integer.MAX_VALUE, limits.maxBytes()), SizeUnit.BYTES);
+            // a backstop only: every /predict answers within requestMillis + queueMillis + the prediction itself
+            config.http.asyncTimeout = limits.requestMillis() + limits.queueMillis() + 600_000;
             config.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(limits.readMillis()));
             config.startup.showJavalinBanner = false;
             config.routes.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(page));
-            config.routes.get("/health", ctx -> json(ctx, 200, Json.object().put("status", "ok")
-                    .put("classes", classifier.labels().size()).set("labels", Json.tree(classifier.labels()))));
+            config.routes.get("/health", ctx -> Answers.json(ctx, 200, Json.object().put("status", "ok")
+                    .put("classes", classifier.labels().size()).put("explain", limits.explain() && classifier.explains())
+                    .set("labels", Json.tree(classifier.labels()))));
             config.routes.post("/predict", this::predict);
-            config.routes.error(404, "*", ctx -> error(ctx, 404, "no such page: " + ctx.method() + " " + ctx.path()
+            config.routes.error(404, "*", ctx -> Answers.error(ctx, 404, "no such page: " + ctx.method() + " " + ctx.path()
                     + "; this server answers GET /, GET /health and POST /predict"));
-            config.routes.error(405, "*", ctx -> error(ctx, 405, ctx.method() + " is not allowed on " + ctx.path()
+            config.routes.error(405, "*", ctx -> Answers.error(ctx, 405, ctx.method() + " is not allowed on " + ctx.path()
                     + (ctx.path().startsWith("/predict") ? "; send the image with POST" : "; use GET")));
-            config.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, "internal error; the server goes on serving"));
+            config.routes.exception(Exception.class, (e, ctx) -> answers.internalError(ctx, e));
         });
     }
 
@@ -90,18 +171,34 @@ public final class Server implements AutoCloseable {
 
     /** The prediction slots (tests hold them to see the busy answer). */
     Semaphore slots() {
-        return slots;
+        return predictions.slots();
+    }
+
+    /** The Grad-CAM budget (tests hold it to see the busy answer). */
+    Semaphore explainSlots() {
+        return explainBudget.slots();
+    }
+
+    /** Bytes of uploads held now. */
+    long heldBytes() {
+        return memory.held();
     }
 
     @Override
     public void close() {
         app.stop();
+        predictions.close();
+        timer.shutdownNow();
     }
 
-    private void predict(Context ctx) throws InterruptedException {
+    /** Admits a POST /predict from its headers (size, top_k, explain, memory) and starts receiving its body. */
+    private void predict(Context ctx) {
+        String id = answers.newId(ctx);
         String len = ctx.header("Content-Length");
-        if (len != null && len.matches("\\d+") && Long.parseLong(len) > limits.maxBytes()) {
-            error(ctx, 413, "request of " + len + " bytes is over the limit of " + limits.maxBytes());
+        long declared = len != null && len.matches("\\d{1,18}") ? Long.parseLong(len) : -1;
+        if (declared > limits.maxBytes()) {
+            Answers.close(ctx);
+            Answers.error(ctx, 413, "request of " + len + " bytes is over the limit of " + limits.maxBytes());
             return;
         }
         int k = limits.topK();
@@ -110,97 +207,35 @@ public final class Server implements AutoCloseable {
             try {
                 k = Math.max(1, Math.min(classifier.labels().size(), Integer.parseInt(q)));
             } catch (NumberFormatException e) {
-                error(ctx, 400, "top_k must be an integer");
+                Answers.close(ctx);
+                Answers.error(ctx, 400, "top_k must be an integer");
                 return;
             }
         }
-        byte[] bytes;
-        String name = "upload";
-        try {
-            String type = ctx.contentType();
-            if (type != null && type.startsWith("multipart/form-data")) {
-                UploadedFile f = ctx.uploadedFile("image");
-                if (f == null) {
-                    f = ctx.uploadedFile("file");
-                }
-                if (f == null) {
-                    List<UploadedFile> all = ctx.uploadedFiles();
-                    f = all.isEmpty() ? null : all.get(0);
-                }
-                if (f == null) {
-                    error(ctx, 400, "multipart request has no file (use the field name \"image\")");
-                    return;
-                }
-                name = f.filename();
-                try (InputStream in = f.content()) {
-                    bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE, limits.maxBytes() + 1));
-                }
-            } else {
-                bytes = ctx.bodyAsBytes();
-            }
-        } catch (IOException | RuntimeException e) {
-            uploadFailed(ctx, e, len);
+        String e = ctx.queryParam("explain");
+        boolean explain = e != null && (e.equals("1") || e.equalsIgnoreCase("true") || e.equalsIgnoreCase("yes"));
+        if (explain && !explainBudget.on()) {
+            Answers.close(ctx);
+            Answers.error(ctx, 403, ExplainBudget.offMessage());
             return;
         }
-        if (bytes.length > limits.maxBytes()) {
-            error(ctx, 413, "upload is over the limit of " + limits.maxBytes() + " bytes");
-            return;
-        }
-        if (bytes.length == 0) {
-            error(ctx, 400, "empty request: send the image as the body, or as a multipart field named \"image\"");
-            return;
-        }
-        if (!slots.tryAcquire(limits.queueMillis(), TimeUnit.MILLISECONDS)) {
-            ctx.header("Retry-After", "1");
-            error(ctx, 503, "busy: " + limits.maxConcurrent() + " predictions are running; try again");
-            return;
-        }
-        try {
-            RgbImage img = decoder.decode(Path.of(name.isBlank() ? "upload" : name), bytes);
-            List<Classifier.Prediction> preds = classifier.predict(List.of(img), k).get(0);
-            var answer = PredictionJson.of(name, preds);
-            if (isTrue(ctx.queryParam("explain"))) {
-                if (classifier.explains()) {
-                    answer.put("heatmap", dev.graft.report.HeatMaps.dataUri(classifier.explain(img, preds.get(0).index())));
-                } else {
-                    answer.put("heatmap_error", "this model's architecture has no feature map for Grad-CAM");
-                }
-            }
-            json(ctx, 200, answer);
-        } catch (BadImageException e) {
-            error(ctx, e.reason().contains("over the limit") ? 413 : 400, "not a usable image: " + e.reason());
-        } finally {
-            slots.release();
-        }
-    }
-
-    private static boolean isTrue(String q) {
-        return q != null && (q.equals("1") || q.equalsIgnoreCase("true") || q.equalsIgnoreCase("yes"));
-    }
-
-    /** Why reading an upload failed, in words: a stalled upload is 408, a size over the limit 413, anything else 400. */
-    private void uploadFailed(Context ctx, Throwable e, String contentLength) {
-        for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof TimeoutException || String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")) {
-                error(ctx, 408, "the upload stopped before its end" + (contentLength != null ? " (Content-Length " + contentLength
-                        + " bytes)" : "") + " and nothing more came for " + limits.readMillis() / 1000 + " s; send the whole file");
+        boolean explainPermit = false;
+        if (explain && classifier.explains()) {
+            if (!explainBudget.tryAcquire()) {
+                Answers.busy(ctx, 2, explainBudget.busyMessage());
                 return;
             }
-            String msg = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);
-            if (msg.contains("size") || msg.contains("too large") || msg.contains("exceed")) {
-                error(ctx, 413, "upload is over the limit of " + limits.maxBytes() + " bytes");
-                return;
-            }
+            explainPermit = true;
         }
-        error(ctx, 400, "could not read the upload: the request ended early or is not well-formed");
-    }
-
-    private static void json(Context ctx, int status, Object body) {
-        ctx.status(status).contentType("application/json").result(Json.compact(body));
-    }
-
-    private static void error(Context ctx, int status, String message) {
-        json(ctx, status, Json.object().put("error", message));
+        if (!memory.fits(declared >= 0 ? declared : limits.maxBytes())) {
+            if (explainPermit) {
+                explainBudget.release();
+            }
+            Answers.busy(ctx, 1, memory.busyMessage());
+            return;
+        }
+        Upload u = new Upload(new Upload.Request(ctx, id, len, declared, k, explain), bounds, explainPermit);
+        ctx.future(u::start);
     }
 
     private static String loadPage() {

@@ -19,6 +19,9 @@ import java.util.Set;
  * label: label, class, category, target; split: split with train / valid / test, or fastai's is_valid with true /
  * false); a file without a header is read as file,label[,split]. A file name without an extension that does not
  * exist is tried with .jpg, .jpeg and .png (Kaggle's ids). Every problem names the line.
+ * <p>
+ * A CSV may come from someone else: the files it names must lie inside its own folder ({@code ../x.jpg} and absolute
+ * paths elsewhere are refused, naming the line), unless the caller names a wider folder ({@code --data DIR}).
  */
 public final class CsvLabels {
     static final Set<String> FILE_COLUMNS = Set.of("file", "filename", "file_name", "fname", "name", "image", "image_id", "img", "id", "path");
@@ -35,8 +38,16 @@ public final class CsvLabels {
     private CsvLabels() {
     }
 
-    /** Reads and checks the rows; files are resolved against the CSV's folder. */
+    /** Reads and checks the rows; files are resolved against the CSV's folder and must lie inside it. */
     public static List<Row> read(Path csv) {
+        return read(csv, null);
+    }
+
+    /**
+     * Reads and checks the rows; files are resolved against the CSV's folder and must lie inside {@code within}
+     * (null: the CSV's folder), as written after {@code ..} is resolved.
+     */
+    public static List<Row> read(Path csv, Path within) {
         if (!Files.isRegularFile(csv)) {
             throw new DataException("labels file " + csv + " does not exist or is not a file");
         }
@@ -49,6 +60,7 @@ public final class CsvLabels {
             throw new DataException(csv + " cannot be read: " + e.getMessage());
         }
         Path base = csv.toAbsolutePath().getParent();
+        Path allowed = within == null ? base : within.toAbsolutePath().normalize();
         List<List<String>> records = new ArrayList<>();
         List<Integer> lineNumbers = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
@@ -116,8 +128,23 @@ public final class CsvLabels {
                 throw new DataException(csv + " line " + line + ": " + name + " has no label");
             }
             Split split = splitCol < 0 ? Split.TRAIN : parseSplit(r.get(splitCol).trim(), fastaiValid, csv, line);
+            Path file;
+            try {
+                file = base.resolve(name).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new DataException(csv + " line " + line + ": '" + name.replace("\0", "\\0") + "' is not a usable file name (" + e.getReason() + ")");
+            }
+            if (!file.startsWith(allowed)) {
+                boolean csvFolder = allowed.equals(base);
+                throw new DataException(csv + " line " + line + ": " + name + " is outside " + (csvFolder ? "the CSV's folder " : "")
+                        + allowed + "; graft reads only files inside " + (csvFolder ? "the folder of the labels file" : "that folder")
+                        + ", so a CSV from someone else cannot make it read files elsewhere. Move the CSV to a folder that holds its images, "
+                        + "or name the folder they may come from with --data DIR");
+            }
             Path resolved = resolve(base, name);
-            Path file = resolved != null ? resolved : base.resolve(name).normalize();
+            if (resolved != null) {
+                file = resolved;
+            }
             Row row = new Row(file, label, split, line, resolved != null);
             Row before = seen.putIfAbsent(file, row);
             if (before != null) {

@@ -32,7 +32,7 @@ public record DataSplits(ImageFolder train, ImageFolder validation, ImageFolder 
         /** Whether the data has no test set of its own, so one is carved. */
         public boolean carvesTest() {
             if (labels != null) {
-                return CsvLabels.read(labels).stream().noneMatch(r -> r.split() == CsvLabels.Split.TEST);
+                return CsvLabels.read(labels, root).stream().noneMatch(r -> r.split() == CsvLabels.Split.TEST);
             }
             return !(Files.isDirectory(root.resolve("train")) && Files.isDirectory(root.resolve("test")));
         }
@@ -64,7 +64,7 @@ public record DataSplits(ImageFolder train, ImageFolder validation, ImageFolder 
         ImageFolder givenValidation = null;
         boolean bookLayout = src.labels() == null && Files.isDirectory(src.root().resolve("train")) && Files.isDirectory(src.root().resolve("test"));
         if (src.labels() != null) {
-            ImageFolder[] parts = fromCsv(src.labels(), log);
+            ImageFolder[] parts = fromCsv(src.labels(), src.root(), log);
             pool = parts[0];
             givenValidation = parts[1];
             test = parts[2];
@@ -122,8 +122,8 @@ public record DataSplits(ImageFolder train, ImageFolder validation, ImageFolder 
     }
 
     /** The CSV's rows as train / valid (null when none) / test (null when none) sets over the train rows' classes. */
-    static ImageFolder[] fromCsv(Path csv, Consumer<String> log) {
-        List<CsvLabels.Row> rows = CsvLabels.read(csv);
+    static ImageFolder[] fromCsv(Path csv, Path within, Consumer<String> log) {
+        List<CsvLabels.Row> rows = CsvLabels.read(csv, within);
         TreeSet<String> names = new TreeSet<>();
         rows.stream().filter(r -> r.split() != CsvLabels.Split.TEST).forEach(r -> names.add(r.label()));
         List<String> classes = List.copyOf(names);

@@ -4,7 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Ops;
 import dev.graft.model.nn.Torch;
@@ -54,7 +55,8 @@ public final class GradCam {
         if (!(net.body() instanceof FeatureMap body)) {
             throw new UnsupportedOperationException(net.architecture() + " has no feature map for Grad-CAM");
         }
-        // gradients land on the head's parameters too: one explanation at a time per network, then cleared
+        // gradients land on the head's parameters too: one explanation at a time per network, then cleared;
+        // different networks explain in parallel
         synchronized (net) {
             try (NDManager m = net.manager().newSubManager()) {
                 NDArray x = m.create(FloatBuffer.wrap(nchw, 0, n * 3 * size * size), new Shape(n, 3, size, size));
@@ -62,7 +64,12 @@ public final class GradCam {
                 map.setRequiresGradient(true);
                 int classes = net.numClasses();
                 int[] target = new int[n];
-                try (GradientCollector gc = Torch.engine().newGradientCollector()) {
+                // autograd on this thread only (libtorch's grad mode is per thread), without DJL's GradientCollector:
+                // DJL allows one collector per JVM, so another network's Grad-CAM, or a training in the same JVM,
+                // would make this one fail
+                boolean gradMode = JniUtils.isGradMode();
+                JniUtils.setGradMode(true);
+                try {
                     NDArray logits = net.head(Ops.toFloat32(body.pool(map, false)), false);
                     float[] l = logits.toFloatArray();
                     float[] onehot = new float[n * classes];
@@ -70,7 +77,10 @@ public final class GradCam {
                         target[i] = targets != null && targets[i] >= 0 ? targets[i] : argmax(l, i * classes, classes);
                         onehot[i * classes + target[i]] = 1f;
                     }
-                    gc.backward(logits.mul(m.create(onehot, new Shape(n, classes))).sum());
+                    NDArray score = logits.mul(m.create(onehot, new Shape(n, classes))).sum();
+                    JniUtils.backward((PtNDArray) score, (PtNDArray) m.ones(score.getShape(), score.getDataType()), false, false);
+                } finally {
+                    JniUtils.setGradMode(gradMode);
                 }
                 NDArray grad = map.getGradient();
                 NDArray cam;

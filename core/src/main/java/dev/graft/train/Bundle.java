@@ -11,6 +11,7 @@ import dev.graft.model.Backbone;
 import dev.graft.model.KerasModel;
 import dev.graft.model.Network;
 import dev.graft.model.nn.Layers;
+import dev.graft.util.AtomicFolder;
 import dev.graft.util.Json;
 import dev.graft.weights.SafeTensors;
 import dev.graft.weights.StateDict;
@@ -27,7 +28,8 @@ import java.util.List;
  * A trained model as one folder: {@code weights.safetensors}, {@code model.json} (architecture, labels,
  * preprocessing, the recipe it was trained with, the source weights and a fingerprint of its training data),
  * {@code labels.json}, and for imported Keras models {@code topology.json}. Predict, export, serve and the Java
- * API read only this.
+ * API read only this. A bundle is written beside the one it replaces and moved into place when complete
+ * ({@link AtomicFolder}): a reader, or a crash at any moment, sees the old bundle or the new one, never a mix.
  */
 public final class Bundle {
     public static final String FORMAT = "graft-bundle-1";
@@ -39,7 +41,21 @@ public final class Bundle {
     private Bundle() {
     }
 
+    /** The files of a bundle (a Keras model's topology.json among them). */
+    public static final List<String> FILES = List.of("model.json", "labels.json", "weights.safetensors", "topology.json");
+
+    /** Writes the bundle of a run into {@code dir}, replacing the bundle there (if any) at once when it is complete. */
     public static void save(Path dir, FineTuning.Result r, RunConfig cfg) throws IOException {
+        Path staged = AtomicFolder.stage(dir);
+        writeFiles(staged, r, cfg);
+        AtomicFolder.commit(dir, staged, FILES);
+    }
+
+    /**
+     * Writes the bundle's files of a run into {@code folder} as they are, for a caller that commits them together with
+     * other files (a run folder's metrics and report) through {@link AtomicFolder}.
+     */
+    public static void writeFiles(Path folder, FineTuning.Result r, RunConfig cfg) throws IOException {
         ObjectNode m = manifest(r.backbone(), r.net(), r.classes(), r.preprocessing(), r.headInit());
         m.set("recipe", Json.tree(cfg.recipe()));
         if (cfg.lrFind() != null) {
@@ -62,7 +78,7 @@ public final class Bundle {
             res.put("tta_views", cfg.tta());
         }
         res.put("skipped_images", r.badImages().count());
-        write(dir, m, r.backbone(), r.net(), r.classes());
+        files(folder, m, r.backbone(), r.net(), r.classes());
     }
 
     /** What every bundle's model.json says: format, architecture, head, labels, preprocessing, source weights. */
@@ -89,8 +105,17 @@ public final class Bundle {
         return m;
     }
 
-    /** The bundle's files: model.json, labels.json, weights.safetensors, and a Keras model's topology.json. */
+    /**
+     * The bundle's files into {@code dir}: model.json, labels.json, weights.safetensors, and a Keras model's
+     * topology.json; written beside the bundle there (if any), then moved into place together.
+     */
     static void write(Path dir, ObjectNode manifest, Backbone source, Network net, List<String> labels) throws IOException {
+        Path staged = AtomicFolder.stage(dir);
+        files(staged, manifest, source, net, labels);
+        AtomicFolder.commit(dir, staged, FILES);
+    }
+
+    private static void files(Path dir, ObjectNode manifest, Backbone source, Network net, List<String> labels) throws IOException {
         Files.createDirectories(dir);
         if (source.architecture() instanceof KerasModel k) {
             Json.write(dir.resolve("topology.json"), k.config());
@@ -134,11 +159,13 @@ public final class Bundle {
 
     /** True when the folder looks like a bundle. */
     public static boolean isBundle(Path dir) {
-        return Files.isRegularFile(dir.resolve("model.json")) && Files.isRegularFile(dir.resolve("weights.safetensors"));
+        AtomicFolder.recover(dir);
+        return Files.isRegularFile(AtomicFolder.current(dir, "model.json")) && Files.isRegularFile(AtomicFolder.current(dir, "weights.safetensors"));
     }
 
     public static Loaded load(Path dir, NDManager manager) {
-        Path manifest = dir.resolve("model.json");
+        AtomicFolder.recover(dir); // a replacement cut short by a crash is finished first: the new bundle, whole
+        Path manifest = AtomicFolder.current(dir, "model.json");
         if (!isBundle(dir)) {
             throw new WeightsException(dir.toString(), "is not a graft model bundle (needs model.json and weights.safetensors; "
                     + "train one with graft train --out DIR)");
@@ -159,7 +186,7 @@ public final class Bundle {
         if (m.path("architecture").asText().equals("keras")) {
             JsonNode topo;
             try {
-                topo = Json.read(dir.resolve("topology.json"));
+                topo = Json.read(AtomicFolder.current(dir, "topology.json"));
             } catch (IOException e) {
                 throw new WeightsException(dir.resolve("topology.json").toString(), "cannot be read: " + e.getMessage());
             }
@@ -168,7 +195,7 @@ public final class Bundle {
             arch = Architectures.get(m.path("architecture").asText());
         }
         Network net = new Backbone(arch, "bundle", null, null, List.of(), pre).newNetwork(labels.size(), new Layers(manager));
-        net.loadAll(SafeTensors.read(dir.resolve("weights.safetensors")));
+        net.loadAll(SafeTensors.read(AtomicFolder.current(dir, "weights.safetensors")));
         return new Loaded(net, labels, pre, m);
     }
 }

@@ -59,11 +59,13 @@ public final class Checkpointing implements TrainingListener {
         if (save(t)) {
             log.accept("checkpoint written to " + file);
         } else {
-            log.accept("the checkpoint could not be written at this stop; " + file + " holds the last one that was");
+            log.accept("the checkpoint could not be written (see the warning above); " + (java.nio.file.Files.isRegularFile(file)
+                    ? "resuming from " + file + " continues from the previous checkpoint, not from this batch"
+                    : "there is no checkpoint to resume from: this run must start again"));
         }
     }
 
-    /** Writes the checkpoint; false when the write failed (the previous one is kept, and said). */
+    /** Writes the checkpoint; false (after a warning) when the write failed (the previous one is kept). */
     boolean save(Trainer t) {
         Checkpoint.Snapshot s = t.snapshot();
         for (var e : s.params().tensors().entrySet()) {

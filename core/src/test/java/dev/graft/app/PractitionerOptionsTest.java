@@ -98,15 +98,76 @@ class PractitionerOptionsTest {
         assertTrue(model.at("/results/test_acc_tta").isNumber());
         String report = Files.readString(out.resolve("report.html"));
         assertTrue(report.contains("with test-time augmentation (2 views)"), "the report shows TTA");
-        // predict and serve take the same views
-        String pred = TrainCommandTest.run("predict", "--model", out.toString(), "--tta", "2", "--json",
-                Shared.hotdog().resolve("test/hotdog/b1d13254d61f.jpg").toString());
-        assertTrue(pred.startsWith("0\n") && pred.contains("\"probability\""), pred);
+        // predict takes the views: its numbers are 1/4 of the plain prediction and 3/4 of the views' mean (computed
+        // here from the views through the plain prediction path), and differ from the plain prediction
+        Path photo = Shared.hotdog().resolve("test/hotdog/b1d13254d61f.jpg");
+        String pred = TrainCommandTest.run("predict", "--model", out.toString(), "--tta", "2", "--json", "--top-k", "2", "--precision", "fp32",
+                photo.toString());
+        String plainOut = TrainCommandTest.run("predict", "--model", out.toString(), "--json", "--top-k", "2", "--precision", "fp32", photo.toString());
+        assertTrue(pred.startsWith("0\n") && plainOut.startsWith("0\n"), pred + plainOut);
+        float[] tta = probabilities(pred);
+        float[] plain = probabilities(plainOut);
+        try (Classifier c = Classifier.load(out, dev.graft.data.ImageDecoder.DEFAULT_MAX_PIXELS, dev.graft.model.nn.Precision.FP32)) {
+            dev.graft.data.RgbImage img = c.decode(photo);
+            dev.graft.data.Preprocessing pre = c.preprocessing();
+            int floats = dev.graft.data.Transforms.size(pre);
+            float[] mean = new float[2];
+            for (int k = 0; k < 2; k++) {
+                float[] x = new float[floats];
+                dev.graft.model.Predictor.ttaView(pre, k).apply(img, null, x, 0);
+                float[] v = c.predictor().probabilities(x, 1)[0];
+                mean[0] += v[0] / 2;
+                mean[1] += v[1] / 2;
+            }
+            for (int i = 0; i < 2; i++) {
+                assertEquals(0.75f * mean[i] + 0.25f * plain[i], tta[i], 1e-5f, "predict --tta 2, class " + i);
+            }
+        }
+        assertTrue(Math.abs(tta[0] - plain[0]) > 1e-4, "the views change the answer: " + tta[0] + " vs " + plain[0]);
+    }
+
+    /** p per class index from predict --json output (one image). */
+    static float[] probabilities(String output) throws Exception {
+        String line = output.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+        float[] p = new float[2];
+        for (JsonNode n : JSON.readTree(line).get("predictions")) {
+            p[n.get("index").asInt()] = (float) n.get("probability").asDouble();
+        }
+        return p;
+    }
+
+    /**
+     * MixUp, balanced class weights and label smoothing change what is trained: each gives other weights than the
+     * same run without it (and the same run twice gives the same weights, so the difference is the option's).
+     */
+    @Test
+    void mixupClassWeightsAndLabelSmoothingChangeTheTrainedWeights() throws Exception {
+        // 12 hot dogs and 4 others: balanced class weights are 2/3 and 2, not 1
+        Path data = tmp.resolve("imbalanced");
+        Images.link(Shared.hotdog().resolve("train/hotdog"), data.resolve("hotdog"), 12);
+        Images.link(Shared.hotdog().resolve("train/not-hotdog"), data.resolve("not-hotdog"), 4);
+        java.util.Map<String, byte[]> weights = new java.util.LinkedHashMap<>();
+        for (String[] variant : List.of(new String[] {"plain"}, new String[] {"again"}, new String[] {"mixup", "--mixup", "0.4"},
+                new String[] {"class-weights", "--class-weights", "balanced"}, new String[] {"label-smoothing", "--label-smoothing", "0.1"})) {
+            Path out = tmp.resolve(variant[0]);
+            List<String> args = new ArrayList<>(List.of("train", "--recipe", "book", "--data", data.toString(), "--epochs", "1", "--model", "resnet18",
+                    "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(), "--image-size", "64", "--batch-size", "4",
+                    "--lr", "1e-3", "--seed", "1", "--precision", "fp32", "--out", out.toString()));
+            args.addAll(List.of(variant).subList(1, variant.length));
+            String res = TrainCommandTest.run(args.toArray(new String[0]));
+            assertTrue(res.startsWith("0\n"), res);
+            weights.put(variant[0], Files.readAllBytes(out.resolve("weights.safetensors")));
+        }
+        assertTrue(java.util.Arrays.equals(weights.get("plain"), weights.get("again")), "the same run twice trains the same weights");
+        List<String> idle = List.of("mixup", "class-weights", "label-smoothing").stream()
+                .filter(o -> java.util.Arrays.equals(weights.get("plain"), weights.get(o))).toList();
+        assertEquals(List.of(), idle, "options that changed nothing that was trained");
     }
 
     @Test
     void csvLabelsAndTheImbalanceWarning() throws Exception {
-        // 12 hot dogs and 3 others listed in a CSV beside no images: paths are absolute here, relative in the next one
+        // 12 hot dogs and 3 others listed in a CSV beside no images, by absolute paths: the user names the folder they may
+        // come from with --data (without it, files outside the CSV's folder are refused)
         StringBuilder csv = new StringBuilder("image,label\n");
         List<Path> hot = files("train/hotdog", 12);
         List<Path> not = files("train/not-hotdog", 3);
@@ -115,7 +176,11 @@ class PractitionerOptionsTest {
         files("test/hotdog", 3).forEach(p -> csv.append(p.toAbsolutePath()).append(",hotdog\n"));
         Path labels = Files.writeString(tmp.resolve("labels.csv"), csv.toString());
         Path out = tmp.resolve("csv");
-        String res = TrainCommandTest.run("train", "--recipe", "book", "--labels", labels.toString(), "--epochs", "1", "--model", "resnet18",
+        String outside = TrainCommandTest.run("train", "--recipe", "book", "--labels", labels.toString(), "--out", out.toString());
+        assertTrue(outside.startsWith("1\n") && outside.contains("labels.csv line 2: ") && outside.contains("is outside the CSV's folder")
+                && !outside.contains("\tat ") && !Files.exists(out), outside);
+        String res = TrainCommandTest.run("train", "--recipe", "book", "--labels", labels.toString(), "--data", Shared.hotdog().toString(),
+                "--epochs", "1", "--model", "resnet18",
                 "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(), "--image-size", "64", "--batch-size", "4",
                 "--test-split", "0.2", "--out", out.toString());
         assertTrue(res.startsWith("0\n"), res);
@@ -127,7 +192,7 @@ class PractitionerOptionsTest {
         assertEquals(labels.toAbsolutePath(), Path.of(java.net.URI.create(cfg.get("labels").asText())), "the labels file is part of the run's config");
         // a bad row stops the run before anything is written, naming the line
         Path bad = Files.writeString(tmp.resolve("bad.csv"), "file,label\n" + hot.get(0).toAbsolutePath() + ",hotdog\n" + hot.get(1).toAbsolutePath() + "\n");
-        String err = TrainCommandTest.run("train", "--labels", bad.toString(), "--out", tmp.resolve("bad").toString());
+        String err = TrainCommandTest.run("train", "--labels", bad.toString(), "--data", Shared.hotdog().toString(), "--out", tmp.resolve("bad").toString());
         assertTrue(err.startsWith("1\n") && err.contains("bad.csv line 3") && !err.contains("\tat "), err);
     }
 

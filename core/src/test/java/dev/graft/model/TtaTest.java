@@ -61,6 +61,83 @@ class TtaTest {
         }
     }
 
+    /**
+     * The TTA figure training reports ({@link dev.graft.train.Evaluator#evaluateTta}) checked against an expectation
+     * written out here: each view through the plain prediction path, softmax, the mean of the views and the 3:1 mix
+     * computed in this test, not with {@link Predictor#mixTta} or {@link Predictor#probabilities(List, int)}.
+     */
+    @Test
+    void theReportedTtaAccuracyIsThatOfThreeQuartersViewsAndOneQuarterPlain() throws Exception {
+        dev.graft.data.ImageFolder test = Fixtures.subset(1, 4).test();
+        int views = 3;
+        ImageDecoder dec = new ImageDecoder();
+        int floats = Transforms.size(Fixtures.SMALL);
+        try (NDManager m = Torch.newManager()) {
+            Network net = Fixtures.resnet18(m);
+            dev.graft.train.Evaluation e = dev.graft.train.Evaluator.evaluateTta(net, test, Fixtures.SMALL, Fixtures.quiet(),
+                    new dev.graft.data.BadImages(x -> { }), views);
+            assertEquals(test.size(), e.size());
+            int correct = 0;
+            double largestGap = 0;
+            double largestHalfGap = 0;
+            try (Predictor p = new Predictor(net, Fixtures.SMALL)) {
+                for (int i = 0; i < e.size(); i++) {
+                    dev.graft.data.ImageFolder.Sample sample = test.samples().get(e.samples()[i]);
+                    RgbImage img = dec.decode(sample.path());
+                    float[] x = new float[floats];
+                    Transforms.bookTest(Fixtures.SMALL).apply(img, null, x, 0);
+                    double[] plain = softmax(p.logits(x, 1));
+                    double[] mean = new double[plain.length];
+                    for (int k = 0; k < views; k++) {
+                        Predictor.ttaView(Fixtures.SMALL, k).apply(img, null, x, 0);
+                        double[] v = softmax(p.logits(x, 1));
+                        for (int c = 0; c < v.length; c++) {
+                            mean[c] += v[c] / views;
+                        }
+                    }
+                    int best = 0;
+                    for (int c = 0; c < plain.length; c++) {
+                        double expected = 0.75 * mean[c] + 0.25 * plain[c];
+                        assertEquals(expected, e.probabilities()[i][c], 1e-5, "image " + sample.path().getFileName() + ", class " + c);
+                        largestGap = Math.max(largestGap, Math.abs(expected - plain[c]));
+                        largestHalfGap = Math.max(largestHalfGap, Math.abs(expected - (0.5 * mean[c] + 0.5 * plain[c])));
+                        if (expected > 0.75 * mean[best] + 0.25 * plain[best]) {
+                            best = c;
+                        }
+                    }
+                    assertEquals(sample.label(), e.labels()[i], "labels stay with their images");
+                    assertEquals(best, e.predictions()[i]);
+                    correct += best == sample.label() ? 1 : 0;
+                }
+            }
+            assertEquals((double) correct / e.size(), e.accuracy(), 1e-12, "the reported accuracy");
+            // the check can tell: the views move the answer away from the plain one, and from an even mix
+            assertTrue(largestGap > 1e-3 && largestHalfGap > 1e-4, "gaps " + largestGap + " " + largestHalfGap);
+            // and predict / serve mix the same views the same way
+            try (Predictor p = new Predictor(net, Fixtures.SMALL)) {
+                RgbImage first = dec.decode(test.samples().get(e.samples()[0]).path());
+                assertArrayEquals(e.probabilities()[0], p.probabilities(List.of(first), views)[0], 1e-5f);
+            }
+        }
+    }
+
+    static double[] softmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        double[] out = new double[logits.length];
+        for (int c = 0; c < logits.length; c++) {
+            out[c] = Math.exp(logits[c] - max);
+            sum += out[c];
+        }
+        for (int c = 0; c < logits.length; c++) {
+            out[c] /= sum;
+        }
+        return out;
+    }
+
     private static String firstFile(String dir) throws Exception {
         try (var s = java.nio.file.Files.list(Shared.hotdog().resolve(dir))) {
             return s.map(x -> x.getFileName().toString()).sorted().findFirst().orElseThrow();

@@ -151,12 +151,15 @@ public final class FeatureExtractor extends ImageTransformer<FeatureExtractor> {
         // the driver loads the backbone once: it checks the weights before any task runs and tells the metadata
         FeatureModel.Spec driverSpec = spec(driverLocal(w, sc).toString());
         long[] load = {0};
-        FeatureModel fm = ExecutorModels.features(driverSpec, (Integer) $(threads), load);
-        if (metrics != null && load[0] > 0) {
-            metrics.loads.add(1); // in local mode the executors share this load
-            metrics.loadNanos.add(load[0]);
+        FeaturesMeta meta;
+        try (ExecutorModels.Lease<FeatureModel> lease = ExecutorModels.features(driverSpec, (Integer) $(threads), load)) {
+            FeatureModel fm = lease.get();
+            if (metrics != null && load[0] > 0) {
+                metrics.loads.add(1); // in local mode the executors share this load
+                metrics.loadNanos.add(load[0]);
+            }
+            meta = new FeaturesMeta(fm.modelName(), w, fm.backbone().sha256(), fm.dim(), fm.preprocessing(), fm.precision());
         }
-        FeaturesMeta meta = new FeaturesMeta(fm.modelName(), w, fm.backbone().sha256(), fm.dim(), fm.preprocessing(), fm.precision());
         this.lastMeta = meta;
         Shipped shipped = Shipped.of(sc, w, Shipped.Ship.parse($(ship)), "weights");
         Broadcast<SerializableConfiguration> conf = sc.broadcast(new SerializableConfiguration(sc.hadoopConfiguration()),
@@ -213,8 +216,14 @@ public final class FeatureExtractor extends ImageTransformer<FeatureExtractor> {
             return ImageBatches.run(rows, layout, batchSize, conf.value().value(), load -> {
                 FeatureModel.Spec local = new FeatureModel.Spec(spec.model(), weights.local().toString(), spec.normalization(), spec.imageSize(),
                         spec.shortSide(), spec.precision(), spec.maxPixels());
-                FeatureModel m = ExecutorModels.features(local, threads, load);
+                ExecutorModels.Lease<FeatureModel> lease = ExecutorModels.features(local, threads, load);
+                FeatureModel m = lease.get();
                 return new ImageBatches.Work() {
+                    @Override
+                    public void close() {
+                        lease.close();
+                    }
+
                     @Override
                     public RgbImage decode(byte[] bytes, String name) throws BadImageException {
                         return m.decode(bytes, name);

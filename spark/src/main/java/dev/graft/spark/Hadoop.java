@@ -143,18 +143,55 @@ final class Hadoop {
         }
     }
 
+    /** What identifies a Hadoop file's or folder's version: its files' count, total size and latest modification time. */
+    static String version(String path, Configuration conf) {
+        try {
+            Path p = new Path(path);
+            FileSystem fs = p.getFileSystem(conf);
+            long files = 0;
+            long bytes = 0;
+            long latest = 0;
+            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(p, true);
+            while (it.hasNext()) {
+                org.apache.hadoop.fs.LocatedFileStatus f = it.next();
+                files++;
+                bytes += f.getLen();
+                latest = Math.max(latest, f.getModificationTime());
+            }
+            return files + " file(s), " + bytes + " bytes, modified " + java.time.Instant.ofEpochMilli(latest);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Copies a local folder's content to a folder on any file system. */
     static void copyFromLocal(java.nio.file.Path local, String target, boolean overwrite, Configuration conf) {
         try {
             Path dst = new Path(target);
             FileSystem fs = dst.getFileSystem(conf);
-            if (fs.exists(dst)) {
-                if (!overwrite) {
-                    throw new IllegalArgumentException(target + " already exists (overwrite to replace it)");
-                }
-                fs.delete(dst, true);
+            boolean exists = fs.exists(dst);
+            if (exists && !overwrite) {
+                throw new IllegalArgumentException(target + " already exists (overwrite to replace it)");
             }
-            fs.copyFromLocalFile(false, true, new Path(local.toUri()), dst);
+            // the copy is made beside the target and renamed into place when complete; the old one is removed last
+            String tag = Long.toHexString(System.nanoTime());
+            Path fresh = new Path(dst.getParent(), "." + dst.getName() + ".graft-new-" + tag);
+            fs.copyFromLocalFile(false, true, new Path(local.toUri()), fresh);
+            Path old = new Path(dst.getParent(), "." + dst.getName() + ".graft-old-" + tag);
+            if (exists && !fs.rename(dst, old)) {
+                fs.delete(fresh, true);
+                throw new IOException("cannot move the old " + target + " aside to replace it");
+            }
+            if (!fs.rename(fresh, dst)) {
+                if (exists) {
+                    fs.rename(old, dst);
+                }
+                fs.delete(fresh, true);
+                throw new IOException("cannot move the new copy into place as " + target);
+            }
+            if (exists) {
+                fs.delete(old, true);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + local + " to " + target + ": " + e.getMessage(), e);
         }

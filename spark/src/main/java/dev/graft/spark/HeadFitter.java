@@ -43,7 +43,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Fits a new head on backbone features ({@link FeatureExtractor}'s output: path, label, features) and writes a
@@ -494,8 +493,8 @@ public final class HeadFitter extends Estimator<HeadModel> implements DefaultPar
     }
 
     private static boolean isEmpty(Path dir) {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isEmpty();
+        try {
+            return dev.graft.util.AtomicFolder.isEmpty(dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -516,11 +515,9 @@ public final class HeadFitter extends Estimator<HeadModel> implements DefaultPar
         }
         try {
             if (Hadoop.isLocal(out)) {
-                Path dir = Hadoop.localPath(out);
-                for (String f : List.of("model.json", "labels.json", "weights.safetensors", "topology.json")) {
-                    Files.deleteIfExists(dir.resolve(f));
-                }
-                HeadBundle.save(dir, source, classes, head.weight(), head.bias(), head.how(), extra);
+                // written beside the old bundle and moved into place when complete (Bundle): the folder holds the old
+                // bundle or the new one, never a mix and never neither
+                HeadBundle.save(Hadoop.localPath(out), source, classes, head.weight(), head.bias(), head.how(), extra);
             } else {
                 Path tmp = Hadoop.tempDir("graft-bundle").resolve("bundle");
                 HeadBundle.save(tmp, source, classes, head.weight(), head.bias(), head.how(), extra);

@@ -26,10 +26,15 @@ final class ImageBatches {
     }
 
     /** What a job does with the images: decode them as its model expects, then one output tuple per image. */
-    interface Work {
+    interface Work extends AutoCloseable {
         RgbImage decode(byte[] bytes, String name) throws BadImageException;
 
         Object[][] apply(List<RgbImage> images);
+
+        /** The partition is done with the model (it returns the executor's lease on it). */
+        @Override
+        default void close() {
+        }
     }
 
     /** Which input columns are read and kept, and how many the model adds (the error column comes last). */
@@ -104,8 +109,16 @@ final class ImageBatches {
                     if (metrics != null) {
                         metrics.taskNanos.add(System.nanoTime() - started);
                     }
+                    release();
                 }
                 return more;
+            }
+
+            /** Returns the model's lease: at the partition's end, or when the task ends without reading it all. */
+            private synchronized void release() {
+                if (model != null) {
+                    model.close();
+                }
             }
 
             @Override
@@ -124,6 +137,10 @@ final class ImageBatches {
                 if (model == null) {
                     long[] load = {0};
                     model = work.apply(load);
+                    org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+                    if (task != null) {
+                        task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> release());
+                    }
                     if (metrics != null && load[0] > 0) {
                         metrics.loads.add(1);
                         metrics.loadNanos.add(load[0]);

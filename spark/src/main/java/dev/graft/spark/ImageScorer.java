@@ -191,8 +191,14 @@ public final class ImageScorer extends ImageTransformer<ImageScorer> {
         @Override
         public Iterator<Row> call(Iterator<Row> rows) {
             return ImageBatches.run(rows, layout, batchSize, conf.value().value(), load -> {
-                Classifier c = ExecutorModels.classifier(bundle.local(), precision, maxPixels, threads, load);
+                ExecutorModels.Lease<Classifier> lease = ExecutorModels.classifier(bundle.local(), precision, maxPixels, threads, load);
+                Classifier c = lease.get();
                 return new ImageBatches.Work() {
+                    @Override
+                    public void close() {
+                        lease.close();
+                    }
+
                     @Override
                     public RgbImage decode(byte[] bytes, String name) throws BadImageException {
                         return c.decode(bytes, name);

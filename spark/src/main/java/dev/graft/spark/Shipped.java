@@ -26,9 +26,12 @@ import java.util.zip.ZipOutputStream;
  * ({@link #of}); executors ask for their local copy ({@link #local}).
  * <ul>
  * <li>a path on a shared or local file system, in local mode (or with {@link Ship#NEVER}): read in place;</li>
- * <li>a local file, on a cluster: {@code SparkContext.addFile}, fetched by each executor;</li>
- * <li>a local folder, on a cluster: zipped once and sent with {@code SparkContext.addArchive}, unpacked by each executor;</li>
- * <li>a Hadoop URI (hdfs://, s3a://, ...): {@code SparkContext.addFile(uri, recursive)}, folders included.</li>
+ * <li>a local file or folder, on a cluster: zipped once and sent with {@code SparkContext.addArchive} under a name
+ * that carries a hash of its content, unpacked by each executor; a file or folder replaced at the same path during
+ * the application is therefore sent again under a new name, never confused with the copy sent before;</li>
+ * <li>a Hadoop URI (hdfs://, s3a://, ...): {@code SparkContext.addFile(uri, recursive)}, folders included. Spark sends
+ * a URI once per application under its name; if it changes later in the application (its files' sizes or times),
+ * graft refuses to use the stale copy and says so.</li>
  * </ul>
  */
 public final class Shipped implements Serializable {
@@ -58,11 +61,18 @@ public final class Shipped implements Serializable {
     private final String given;
     private final String localPath;
     private final String sparkFilesName;
+    /** Inside a shipped archive of one file: that file's name (null: the archive is the folder itself). */
+    private final String inside;
 
     private Shipped(String given, String localPath, String sparkFilesName) {
+        this(given, localPath, sparkFilesName, null);
+    }
+
+    private Shipped(String given, String localPath, String sparkFilesName, String inside) {
         this.given = given;
         this.localPath = localPath;
         this.sparkFilesName = sparkFilesName;
+        this.inside = inside;
     }
 
     /** The path as the user gave it. */
@@ -94,7 +104,7 @@ public final class Shipped implements Serializable {
                         + "executor can read (a shared file system); use ship=auto to send it with the job");
             }
             String name = nameOf(Hadoop.uri(path).getPath(), path);
-            register(sc, name, path, () -> sc.addFile(path, true));
+            register(sc, name, path + " (" + Hadoop.version(path, sc.hadoopConfiguration()) + ")", () -> sc.addFile(path, true));
             return new Shipped(path, null, name);
         }
         Path local = Hadoop.localPath(path).toAbsolutePath().normalize();
@@ -105,14 +115,43 @@ public final class Shipped implements Serializable {
         if (inPlace) {
             return new Shipped(path, local.toString(), null);
         }
-        if (Files.isRegularFile(local)) {
-            String name = local.getFileName().toString();
-            register(sc, name, local.toString(), () -> sc.addFile(local.toUri().toString()));
-            return new Shipped(path, null, name);
+        // named by content: the same path with other content is another archive
+        boolean file = Files.isRegularFile(local);
+        dev.graft.util.AtomicFolder.recover(file ? local.getParent() : local);
+        String name = "graft-" + local.getFileName() + "-" + contentHash(local) + ".zip";
+        // the name is the content: an archive sent under it before (from this path or another) is this content
+        register(sc, name, name, () -> sc.addArchive(zip(local, name).toUri().toString()));
+        return new Shipped(path, null, name, file ? local.getFileName().toString() : null);
+    }
+
+    /** A short SHA-256 of a file's bytes, or of a folder's files (names and bytes, in name order). */
+    static String contentHash(Path local) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            List<Path> files;
+            if (Files.isRegularFile(local)) {
+                files = List.of(local);
+            } else {
+                try (Stream<Path> w = Files.walk(local)) {
+                    files = w.filter(Files::isRegularFile).filter(f -> !local.relativize(f).toString().startsWith(".graft-")).sorted().toList();
+                }
+            }
+            byte[] buf = new byte[1 << 16];
+            for (Path f : files) {
+                d.update((Files.isRegularFile(local) ? f.getFileName() : local.relativize(f)).toString().getBytes(StandardCharsets.UTF_8));
+                d.update((byte) 0);
+                try (java.io.InputStream in = Files.newInputStream(f)) {
+                    for (int n; (n = in.read(buf)) > 0; ) {
+                        d.update(buf, 0, n);
+                    }
+                }
+            }
+            return HexFormat.of().formatHex(d.digest(), 0, 6);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + local + " to ship it with the job: " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
-        String name = "graft-" + local.getFileName() + "-" + hash(local.toString()) + ".zip";
-        register(sc, name, local.toString(), () -> sc.addArchive(zip(local, name).toUri().toString()));
-        return new Shipped(path, null, name);
     }
 
     private static void register(SparkContext sc, String name, String source, Runnable add) {
@@ -123,7 +162,13 @@ public final class Shipped implements Serializable {
                 add.run();
                 SENT.put(key, source);
             } else if (!before.equals(source)) {
-                throw new IllegalArgumentException("cannot ship " + source + " as '" + name + "': this Spark application already "
+                boolean changed = before.contains(" (") && source.contains(" (")
+                        && before.substring(0, before.lastIndexOf(" (")).equals(source.substring(0, source.lastIndexOf(" (")));
+                throw new IllegalArgumentException(changed
+                        ? "cannot ship " + source + ": it changed since this Spark application sent it as '" + name + "' (" + before
+                        + "), and Spark sends a file once per application under its name, so executors would use the old copy. Write the "
+                        + "new version under another name, or start a new application"
+                        : "cannot ship " + source + " as '" + name + "': this Spark application already "
                         + "ships " + before + " under that name (executors find shipped files by name); rename one of them, or put it "
                         + "on a shared file system and use ship=never");
             }
@@ -140,11 +185,11 @@ public final class Shipped implements Serializable {
         }
         Path p = Path.of(SparkFiles.get(sparkFilesName));
         if (Files.exists(p)) {
-            return p;
+            return inside == null ? p : p.resolve(inside);
         }
         Path cwd = Path.of(sparkFilesName).toAbsolutePath();
         if (Files.exists(cwd)) {
-            return cwd; // YARN and Kubernetes also put shipped files in the container's working directory
+            return inside == null ? cwd : cwd.resolve(inside); // YARN and Kubernetes also put shipped files in the working directory
         }
         throw new IllegalStateException("the " + given + " sent with this job is missing on this executor (looked for " + p + " and "
                 + cwd + ")");
@@ -162,27 +207,26 @@ public final class Shipped implements Serializable {
         return name;
     }
 
-    static String hash(String s) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 4);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** A folder as a zip (entries relative to it), in a temporary folder the JVM removes on exit. */
+    /**
+     * A folder as a zip (entries relative to it; graft's unfinished staging left out), or one file as a zip holding
+     * it under its name, in a temporary folder the JVM removes on exit.
+     */
     static Path zip(Path dir, String name) {
         try {
             Path tmp = Files.createTempDirectory("graft-ship");
             Path zip = tmp.resolve(name);
             List<Path> files;
-            try (Stream<Path> w = Files.walk(dir)) {
-                files = w.filter(Files::isRegularFile).sorted().toList();
+            Path base = Files.isRegularFile(dir) ? dir.getParent() : dir;
+            if (Files.isRegularFile(dir)) {
+                files = List.of(dir);
+            } else {
+                try (Stream<Path> w = Files.walk(dir)) {
+                    files = w.filter(Files::isRegularFile).filter(f -> !dir.relativize(f).toString().startsWith(".graft-")).sorted().toList();
+                }
             }
             try (OutputStream os = Files.newOutputStream(zip); ZipOutputStream z = new ZipOutputStream(os)) {
                 for (Path f : files) {
-                    z.putNextEntry(new ZipEntry(dir.relativize(f).toString().replace('\\', '/')));
+                    z.putNextEntry(new ZipEntry(base.relativize(f).toString().replace('\\', '/')));
                     Files.copy(f, z);
                     z.closeEntry();
                 }
