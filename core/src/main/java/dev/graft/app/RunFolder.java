@@ -60,21 +60,8 @@ final class RunFolder {
                         + " (or the CSV itself); the run would write its files among them. Choose another folder");
             }
         }
-        if (Files.isDirectory(dir) && !isEmpty(dir)) {
-            if (!isGraftRun(dir)) {
-                throw new IllegalArgumentException("--out " + dir + " is not empty and is not a graft run folder; graft will not "
-                        + "write into it. Choose a new or empty folder");
-            }
-            if (!overwrite) {
-                throw new IllegalArgumentException("--out " + dir + " holds an earlier graft run" + (Bundle.isBundle(dir)
-                        ? " (a trained model)" : "") + "; add --overwrite to replace it, --resume " + dir
-                        + " to continue it, or choose another folder");
-            }
-            console.println("replacing the earlier run in " + dir + " (--overwrite)");
-        } else if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
-        }
-        Files.createDirectories(dir);
+        claim(dir, overwrite, RunFolder::isGraftRun, "run", (Bundle.isBundle(dir) ? " (a trained model)" : ""),
+                ", --resume " + dir + " to continue it", console);
         if (out == null) {
             console.println("output folder: " + dir + " (choose one with --out)");
         }
@@ -82,6 +69,31 @@ final class RunFolder {
         Files.deleteIfExists(f.checkpointFile());
         Json.write(dir.resolve(CONFIG), cfg);
         return f;
+    }
+
+    /**
+     * Makes {@code dir} ready for a new {@code kind} ("run", "export") to be written into it: new or empty, or,
+     * with {@code overwrite}, one that graft wrote before ({@code ours}); never a file or anybody else's folder.
+     *
+     * @param held   what an earlier one holds, for the message (" (a trained model)")
+     * @param others other ways out, for the message (", --resume DIR to continue it")
+     */
+    static void claim(Path dir, boolean overwrite, java.util.function.Predicate<Path> ours, String kind, String held, String others,
+                      PrintStream console) throws IOException {
+        if (Files.isDirectory(dir) && !isEmpty(dir)) {
+            if (!ours.test(dir)) {
+                throw new IllegalArgumentException("--out " + dir + " is not empty and is not a graft " + kind + " folder; graft will not "
+                        + "write into it. Choose a new or empty folder");
+            }
+            if (!overwrite) {
+                throw new IllegalArgumentException("--out " + dir + " holds an earlier graft " + kind + held + "; add --overwrite to replace it"
+                        + others + ", or choose another folder");
+            }
+            console.println("replacing the earlier " + kind + " in " + dir + " (--overwrite)");
+        } else if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
+        }
+        Files.createDirectories(dir);
     }
 
     /** The folder of an interrupted run, to resume. */
