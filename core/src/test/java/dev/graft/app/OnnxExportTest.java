@@ -72,7 +72,9 @@ class OnnxExportTest {
         Architectures.all().stream().filter(a -> a instanceof TorchvisionModel).map(Architecture::name).forEach(names::add);
         names.add("mobilenet_v1_0.75");
         names.add("keras");
-        return names.stream();
+        // -Dgraft.onnx.models=keras,resnet18 narrows the run while working on the export
+        String only = System.getProperty("graft.onnx.models");
+        return names.stream().filter(n -> only == null || List.of(only.split(",")).contains(n));
     }
 
     static Stream<String> quick() {
@@ -90,7 +92,7 @@ class OnnxExportTest {
     }
 
     @Order(1)
-    @ParameterizedTest
+    @ParameterizedTest(allowZeroInvocations = true)
     @MethodSource("quick")
     void onnxRuntimeComputesGraftsLogits(String name) throws Exception {
         exportAndRun(name);
@@ -98,7 +100,7 @@ class OnnxExportTest {
 
     @Order(2)
     @Tag("slow")
-    @ParameterizedTest
+    @ParameterizedTest(allowZeroInvocations = true)
     @MethodSource("big")
     void onnxRuntimeComputesGraftsLogitsOfTheLargestModels(String name) throws Exception {
         exportAndRun(name);
