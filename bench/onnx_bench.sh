@@ -25,10 +25,13 @@ echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc
 for r in $(seq "$rounds"); do
   for m in $models; do
     w=""; [ "$m" = mobilenet_v1_0.75 ] && w="--weights $shared/models/keras-mobilenet_v1_0.75_224"
+    # SHORT=1: fewer timed iterations, for a machine that others share
     case "$m" in
-      vit_b_16|convnext_tiny) b64="--warmup 1 --iterations 2"; b1="--warmup 3 --iterations 10" ;;
-      *) b64="--warmup 1 --iterations 4"; b1="--warmup 5 --iterations 30" ;;
+      vit_b_16|convnext_tiny) n64=2; n1=10 ;;
+      *) n64=4; n1=30 ;;
     esac
+    if [ -n "${SHORT:-}" ]; then n64=$(( (n64 + 1) / 2 )); n1=$(( n1 / 2 )); fi
+    b64="--warmup 1 --iterations $n64"; b1="--warmup 3 --iterations $n1"
     for batch in 64 1; do
       it=$b64; [ "$batch" = 1 ] && it=$b1
       g="--model $m $w --mode infer --batch-size $batch --image-size 224 $it --threads $threads --json"
