@@ -24,6 +24,7 @@ flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|avx512f|
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores visible; flags: $flags; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$rounds"); do
   for m in $models; do
+    echo "round $r, $m: load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     w=""; [ "$m" = mobilenet_v1_0.75 ] && w="--weights $shared/models/keras-mobilenet_v1_0.75_224"
     # SHORT=1: fewer timed iterations, for a machine that others share
     case "$m" in
