@@ -208,6 +208,11 @@ def main():
            "precision": "bf16-autocast" if args.autocast else "fp32",
            "threads": args.threads, "median": statistics.median(rates), "min": min(rates), "max": max(rates),
            "peak_rss_mb": round(peak_rss_mb()), "unit": "GFLOP/s" if args.mode == "matmul" else "images/s"}
+    if args.mode == "infer":
+        # latency of one timed iteration (a batch), nearest-rank percentiles, as graft bench reports them
+        ms = sorted(1000.0 * args.batch_size / r for r in rates)
+        out["p50_ms"] = ms[max(0, -(-len(ms) * 50 // 100) - 1)]
+        out["p95_ms"] = ms[max(0, -(-len(ms) * 95 // 100) - 1)]
     out.update(extra)
     print(json.dumps(out))
 

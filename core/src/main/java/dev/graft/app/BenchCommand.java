@@ -13,6 +13,9 @@ import dev.graft.data.Transforms;
 import dev.graft.model.Architecture;
 import dev.graft.model.Architectures;
 import dev.graft.model.Backbone;
+import dev.graft.model.InferenceEngine;
+import dev.graft.model.OnnxExport;
+import dev.graft.model.OnnxRuntimeEngine;
 import dev.graft.model.Network;
 import dev.graft.model.Predictor;
 import dev.graft.model.nn.Layers;
@@ -96,6 +99,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON line instead of text")
     boolean json;
 
+    @Option(names = "--engine", defaultValue = "torch", description = "infer: torch (libtorch, graft's network) or onnxruntime "
+            + "(ONNX Runtime on the network exported to ONNX in memory, float32). Default: ${DEFAULT-VALUE}")
+    String engine;
+
     @Override
     public Integer call() throws Exception {
         Torch.threads(threads);
@@ -119,7 +126,16 @@ final class BenchCommand implements Callable<Integer> {
         Arrays.sort(sorted);
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         long rss = peakRssKb();
-        String p = precision.resolve().label();
+        boolean ort = mode.equals("infer") && engine.equals("onnxruntime");
+        String p = ort ? "fp32" : precision.resolve().label();
+        if (mode.equals("infer")) {
+            // latency of one timed iteration (a batch), nearest-rank percentiles
+            double[] ms = Arrays.stream(rates).map(r -> 1000.0 * batch / r).sorted().toArray();
+            double p50 = ms[(int) Math.ceil(0.50 * ms.length) - 1];
+            double p95 = ms[(int) Math.ceil(0.95 * ms.length) - 1];
+            extraJson += String.format(Locale.ROOT, ",\"engine\":\"%s\",\"p50_ms\":%.3f,\"p95_ms\":%.3f", ort ? "onnxruntime" : "torch", p50, p95);
+            extra += String.format(Locale.ROOT, ", engine %s, latency per batch p50 %.1f ms, p95 %.1f ms", ort ? "onnxruntime" : "torch", p50, p95);
+        }
         if (json) {
             System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,\"precision\":\"%s\",\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"peak_rss_mb\":%.0f%s}%n",
                     model, mode, batch, threads, p, median, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extraJson);
@@ -244,13 +260,30 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) rng.nextGaussian();
         }
+        if (!engine.equals("torch") && !engine.equals("onnxruntime")) {
+            throw new IllegalArgumentException("--engine must be torch or onnxruntime");
+        }
         try (NDManager m = Torch.newManager()) {
             Network net = network(m, arch);
             List<Double> rates = new ArrayList<>();
-            try (Predictor predictor = new Predictor(net, p)) {
+            InferenceEngine ort = null;
+            if (engine.equals("onnxruntime")) {
+                OnnxRuntimeEngine.threads(threads);
+                List<String> labels = List.of("a", "b");
+                ort = Torch.noGrad(() -> OnnxRuntimeEngine.of(OnnxExport.export(net, p, labels, model, dev.graft.train.Version.VERSION).toBytes(),
+                        "bench"));
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = rng.nextFloat(); // the ONNX model takes pixels in [0, 1]
+                }
+            }
+            try (Predictor predictor = new Predictor(net, p, ort)) {
                 for (int it = 0; it < warmup + iterations; it++) {
                     long t0 = System.nanoTime();
-                    predictor.logits(x, batch);
+                    if (ort != null) {
+                        ort.logits(x, batch);
+                    } else {
+                        predictor.logits(x, batch);
+                    }
                     if (it >= warmup) {
                         rates.add(batch / ((System.nanoTime() - t0) / 1e9));
                     }

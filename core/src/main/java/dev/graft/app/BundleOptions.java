@@ -2,6 +2,8 @@ package dev.graft.app;
 
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.OnBadImage;
+import dev.graft.model.InferenceEngine;
+import dev.graft.model.OnnxRuntimeEngine;
 import dev.graft.model.nn.Precision;
 import dev.graft.model.nn.Torch;
 import picocli.CommandLine.Option;
@@ -34,8 +36,14 @@ final class BundleOptions {
 
     /** Loads the bundle as these options say. */
     Classifier load(long defaultMaxPixels) {
+        return load(defaultMaxPixels, InferenceEngine.Kind.AUTO);
+    }
+
+    /** Loads the bundle (or an ONNX export) to run on {@code engine}; --threads sizes either engine's pool. */
+    Classifier load(long defaultMaxPixels, InferenceEngine.Kind engine) {
         Torch.threads(threads);
-        return Classifier.load(model, maxPixels != null ? maxPixels : defaultMaxPixels, precision).withTta(tta);
+        OnnxRuntimeEngine.threads(threads);
+        return Classifier.load(model, maxPixels != null ? maxPixels : defaultMaxPixels, precision, engine).withTta(tta);
     }
 
     static final long TRAINING_MAX_PIXELS = ImageDecoder.DEFAULT_MAX_PIXELS;

@@ -5,12 +5,16 @@ import dev.graft.data.BadImageException;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.Preprocessing;
 import dev.graft.data.RgbImage;
+import dev.graft.model.InferenceEngine;
+import dev.graft.model.OnnxExport;
+import dev.graft.model.OnnxRuntimeEngine;
 import dev.graft.model.Predictor;
 import dev.graft.model.nn.Precision;
 import dev.graft.model.nn.Torch;
 import dev.graft.train.Bundle;
 
 import java.awt.image.BufferedImage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,7 +30,9 @@ import java.util.List;
  *     }
  * }
  * }</pre>
- * Safe to share between threads, and usable from any thread (web servers, Spark executors).
+ * Safe to share between threads, and usable from any thread (web servers, Spark executors). Images run on libtorch, or
+ * on ONNX Runtime ({@link #load(Path, long, Precision, InferenceEngine.Kind)}), which also runs a folder written by
+ * {@code graft export --format onnx} on its own.
  */
 public final class Classifier implements AutoCloseable {
     /** One class and its probability. */
@@ -39,12 +45,20 @@ public final class Classifier implements AutoCloseable {
     private final ImageDecoder decoder;
     private volatile int tta;
 
-    private Classifier(NDManager manager, Bundle.Loaded b, long maxPixels, Precision precision) {
+    private Classifier(NDManager manager, Bundle.Loaded b, long maxPixels, Precision precision, InferenceEngine engine) {
         this.manager = manager;
         b.net().compute().setPrecision(precision);
         // a classifier only predicts: its inference weights (BatchNorm folded) are prepared once
-        this.predictor = new Predictor(b.net(), b.preprocessing());
+        this.predictor = new Predictor(b.net(), b.preprocessing(), engine);
         this.labels = List.copyOf(b.labels());
+        this.decoder = new ImageDecoder(maxPixels);
+    }
+
+    /** An ONNX export on its own: labels and preprocessing from its metadata; no Grad-CAM. */
+    private Classifier(OnnxRuntimeEngine engine, List<String> labels, Preprocessing pre, long maxPixels) {
+        this.manager = null;
+        this.predictor = new Predictor(null, pre, engine);
+        this.labels = List.copyOf(labels);
         this.decoder = new ImageDecoder(maxPixels);
     }
 
@@ -58,15 +72,53 @@ public final class Classifier implements AutoCloseable {
      * @param precision fp32, bf16, or auto (bf16 where the CPU has native bfloat16)
      */
     public static Classifier load(Path bundle, long maxPixels, Precision precision) {
+        return load(bundle, maxPixels, precision, InferenceEngine.Kind.AUTO);
+    }
+
+    /**
+     * @param model  a bundle, or a folder written by {@code graft export --format onnx} (or its model.onnx)
+     * @param engine torch (libtorch, at {@code precision}), onnxruntime (float32; a bundle is exported to ONNX in
+     *               memory first), or auto: torch for a bundle, ONNX Runtime for an ONNX export
+     */
+    public static Classifier load(Path model, long maxPixels, Precision precision, InferenceEngine.Kind engine) {
+        Path onnx = Files.isRegularFile(model) && model.getFileName().toString().endsWith(".onnx") ? model : model.resolve("model.onnx");
+        if (!Bundle.isBundle(model) && Files.isRegularFile(onnx)) {
+            if (engine == InferenceEngine.Kind.TORCH) {
+                throw new IllegalArgumentException(model + " holds an ONNX model, which runs on --engine onnxruntime; the torch engine "
+                        + "needs the bundle it was exported from");
+            }
+            OnnxRuntimeEngine e = OnnxRuntimeEngine.load(onnx);
+            try {
+                return new Classifier(e, OnnxExport.labels(e.metadata()), OnnxExport.preprocessing(e.metadata()), maxPixels);
+            } catch (java.io.IOException | RuntimeException ex) {
+                e.close();
+                throw new dev.graft.weights.WeightsException(onnx.toString(), "has unreadable graft metadata: " + ex.getMessage());
+            }
+        }
         return Torch.noGrad(() -> {
             NDManager m = Torch.newManager();
+            InferenceEngine ort = null;
             try {
-                return new Classifier(m, Bundle.load(bundle, m), maxPixels, precision);
+                Bundle.Loaded b = Bundle.load(model, m);
+                if (engine == InferenceEngine.Kind.ONNXRUNTIME) {
+                    // exported before the network's weights are prepared for libtorch (export prepares and releases its own)
+                    ort = OnnxRuntimeEngine.of(OnnxExport.export(b.net(), b.preprocessing(), b.labels(), b.net().architecture(),
+                            dev.graft.train.Version.VERSION).toBytes(), "exported in memory from " + model);
+                }
+                return new Classifier(m, b, maxPixels, precision, ort);
             } catch (RuntimeException e) {
+                if (ort != null) {
+                    ort.close();
+                }
                 m.close();
                 throw e;
             }
         });
+    }
+
+    /** The engine that runs images, in one line ("onnxruntime (ONNX Runtime 1.20.0, float32, ...)"). */
+    public String engine() {
+        return predictor.engine().describe();
     }
 
     public List<String> labels() {
@@ -129,7 +181,7 @@ public final class Classifier implements AutoCloseable {
 
     /** Whether {@link #explain} works for this model's architecture. */
     public boolean explains() {
-        return dev.graft.model.GradCam.supports(predictor.network());
+        return predictor.network() != null && dev.graft.model.GradCam.supports(predictor.network());
     }
 
     /**
@@ -148,6 +200,8 @@ public final class Classifier implements AutoCloseable {
     @Override
     public void close() {
         predictor.close();
-        manager.close();
+        if (manager != null) {
+            manager.close();
+        }
     }
 }

@@ -42,6 +42,18 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--batch-size", converter = Ranges.AtLeastOne.class, defaultValue = "16")
     int batchSize;
 
+    @Option(names = "--engine", defaultValue = "auto", converter = EngineConverter.class, description = "torch (libtorch, graft's network), "
+            + "onnxruntime (ONNX Runtime on the model's ONNX export, float32), or auto: torch for a bundle, onnxruntime for a folder "
+            + "written by graft export --format onnx. Default: ${DEFAULT-VALUE}")
+    dev.graft.model.InferenceEngine.Kind engine;
+
+    static final class EngineConverter implements picocli.CommandLine.ITypeConverter<dev.graft.model.InferenceEngine.Kind> {
+        @Override
+        public dev.graft.model.InferenceEngine.Kind convert(String value) {
+            return dev.graft.model.InferenceEngine.Kind.parse(value);
+        }
+    }
+
     @Option(names = "--explain", paramLabel = "DIR", description = "also write a Grad-CAM heat map of the top class over each image, "
             + "as DIR/<image name>.gradcam.png (the image as the model saw it: resized and centre-cropped)")
     Path explain;
@@ -58,7 +70,12 @@ final class PredictCommand implements Callable<Integer> {
         java.util.Set<String> explained = new java.util.HashSet<>();
         int predicted = 0;
         int failed = 0;
-        try (Classifier c = bundle.load(BundleOptions.TRAINING_MAX_PIXELS)) {
+        try (Classifier c = bundle.load(BundleOptions.TRAINING_MAX_PIXELS, engine)) {
+            System.err.println("graft: engine: " + c.engine());
+            if (explain != null && !c.explains()) {
+                throw new IllegalArgumentException("--explain needs Grad-CAM, which " + bundle.model + " cannot give (an ONNX export "
+                        + "alone, or an architecture without a feature map); predict with the bundle for heat maps");
+            }
             ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
             try {
                 for (int start = 0; start < files.size(); start += batchSize) {

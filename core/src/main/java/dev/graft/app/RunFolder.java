@@ -79,23 +79,11 @@ final class RunFolder {
         if (Files.isDirectory(dir)) {
             AtomicFolder.recover(dir);
         }
-        boolean replacing = false;
-        if (Files.isDirectory(dir) && !isEmpty(dir)) {
-            if (!isGraftRun(dir)) {
-                throw new IllegalArgumentException("--out " + dir + " is not empty and is not a graft run folder; graft will not "
-                        + "write into it. Choose a new or empty folder");
-            }
-            if (!overwrite) {
-                throw new IllegalArgumentException("--out " + dir + " holds an earlier graft run" + (Bundle.isBundle(dir)
-                        ? " (a trained model)" : "") + "; add --overwrite to replace it, --resume " + dir
-                        + " to continue it, or choose another folder");
-            }
+        boolean replacing = claim(dir, overwrite, RunFolder::isGraftRun, "run", (Bundle.isBundle(dir) ? " (a trained model)" : ""),
+                ", --resume " + dir + " to continue it");
+        if (replacing) {
             console.println("replacing the earlier run in " + dir + " (--overwrite); it stays there, whole, until this run has finished");
-            replacing = true;
-        } else if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
         }
-        Files.createDirectories(dir);
         if (out == null) {
             console.println("output folder: " + dir + " (choose one with --out)");
         }
@@ -131,6 +119,34 @@ final class RunFolder {
         } catch (IOException e) {
             return abs;
         }
+    }
+
+    /**
+     * Makes {@code dir} ready for a new {@code kind} ("run", "export") to be written into it: new or empty, or,
+     * with {@code overwrite}, one that graft wrote before ({@code ours}); never a file or anybody else's folder.
+     *
+     * @param held   what an earlier one holds, for the message (" (a trained model)")
+     * @param others other ways out, for the message (", --resume DIR to continue it")
+     * @return whether an earlier one is there, to be replaced
+     */
+    static boolean claim(Path dir, boolean overwrite, java.util.function.Predicate<Path> ours, String kind, String held, String others)
+            throws IOException {
+        boolean replacing = false;
+        if (Files.isDirectory(dir) && !isEmpty(dir)) {
+            if (!ours.test(dir)) {
+                throw new IllegalArgumentException("--out " + dir + " is not empty and is not a graft " + kind + " folder; graft will not "
+                        + "write into it. Choose a new or empty folder");
+            }
+            if (!overwrite) {
+                throw new IllegalArgumentException("--out " + dir + " holds an earlier graft " + kind + held + "; add --overwrite to replace it"
+                        + others + ", or choose another folder");
+            }
+            replacing = true;
+        } else if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
+        }
+        Files.createDirectories(dir);
+        return replacing;
     }
 
     /** The folder of an interrupted run, to resume. */

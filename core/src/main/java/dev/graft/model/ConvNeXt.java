@@ -17,6 +17,7 @@ import dev.graft.model.nn.Module;
 import dev.graft.model.nn.Ops;
 import dev.graft.model.nn.Sequential;
 import dev.graft.model.nn.StochasticDepth;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.List;
 import java.util.Map;
@@ -111,6 +112,11 @@ public final class ConvNeXt extends TorchvisionModel {
             NDArray a = map.getNDArrayInternal().globalAvgPool();
             return free(a, norm.apply(a, training));
         }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            return norm.onnx(g, g.flatten(g.globalPool(false, features.onnx(g, x))));
+        }
     }
 
     /** {@code features.0 = [Conv2d 4x4 stride 4 with bias, LayerNorm2d]}. */
@@ -128,6 +134,11 @@ public final class ConvNeXt extends TorchvisionModel {
             NDArray y = conv.apply(x, training);
             return free(y, norm.applyChannels(y, training));
         }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            return norm.onnxChannels(g, conv.onnx(g, x));
+        }
     }
 
     /** Between stages: {@code [LayerNorm2d, Conv2d 2x2 stride 2 with bias]}. */
@@ -144,6 +155,11 @@ public final class ConvNeXt extends TorchvisionModel {
         public NDArray apply(NDArray x, boolean training) {
             NDArray y = norm.applyChannels(x, training);
             return free(y, conv.apply(y, training));
+        }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            return conv.onnx(g, norm.onnxChannels(g, x));
         }
     }
 
@@ -185,6 +201,16 @@ public final class ConvNeXt extends TorchvisionModel {
                 r = free(r, StochasticDepth.apply(compute, r, dropPath, training));
                 return free(r, r.add(x));
             }
+        }
+
+        /** dwconv, then in NHWC LayerNorm, the MLP and the layer scale, back to NCHW, + input (drop-path: identity). */
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            OnnxGraph.Value h = g.transpose(dwconv.onnx(g, x), 0, 2, 3, 1);
+            h = fc2.onnx(g, Activation.GELU.onnx(g, fc1.onnx(g, norm.onnx(g, h))));
+            OnnxGraph.Value r = g.mul(g.transpose(h, 0, 3, 1, 2), g.weight("layer_scale", layerScale.getArray().toFloatArray(),
+                    layerScale.getArray().getShape().getShape()));
+            return g.add(r, x);
         }
     }
 }

@@ -15,6 +15,7 @@ import dev.graft.model.nn.Module;
 import dev.graft.model.nn.Sequential;
 import dev.graft.model.nn.SqueezeExcitation;
 import dev.graft.model.nn.StochasticDepth;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.List;
 import java.util.Map;
@@ -119,6 +120,11 @@ public final class EfficientNet extends TorchvisionModel {
         public NDArray pool(NDArray map, boolean training) {
             return map.getNDArrayInternal().globalAvgPool();
         }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            return g.flatten(g.globalPool(false, features.onnx(g, x)));
+        }
     }
 
     /** {@code block = [expand 1x1 (if ratio > 1), depthwise, squeeze-excitation, project 1x1]}, stochastic depth on the residual. */
@@ -150,6 +156,13 @@ public final class EfficientNet extends TorchvisionModel {
             }
             y = free(y, StochasticDepth.apply(compute, y, dropPath, training));
             return free(y, y.add(x));
+        }
+
+        /** Stochastic depth is the identity in evaluation. */
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            OnnxGraph.Value y = block.onnx(g, x);
+            return residual ? g.add(y, x) : y;
         }
     }
 }

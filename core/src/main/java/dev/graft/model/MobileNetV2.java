@@ -14,6 +14,7 @@ import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Module;
 import dev.graft.model.nn.Sequential;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.List;
 import java.util.Map;
@@ -88,6 +89,11 @@ public final class MobileNetV2 extends TorchvisionModel {
         public NDArray pool(NDArray map, boolean training) {
             return map.getNDArrayInternal().globalAvgPool();
         }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            return g.flatten(g.globalPool(false, features.onnx(g, x)));
+        }
     }
 
     /** {@code conv = [expand 1x1 (if t != 1), depthwise 3x3, project 1x1, BatchNorm]}, plus the input when shapes allow. */
@@ -112,6 +118,12 @@ public final class MobileNetV2 extends TorchvisionModel {
         public NDArray apply(NDArray x, boolean training) {
             NDArray y = conv.apply(x, training);
             return residual ? free(y, y.add(x)) : y;
+        }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            OnnxGraph.Value y = conv.onnx(g, x);
+            return residual ? g.add(y, x) : y;
         }
     }
 }

@@ -14,6 +14,7 @@ import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Module;
 import dev.graft.model.nn.Sequential;
 import dev.graft.model.nn.SqueezeExcitation;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.List;
 import java.util.Map;
@@ -114,6 +115,12 @@ public final class MobileNetV3 extends TorchvisionModel {
             a = free(a, fc.apply(a, training));
             return free(a, Activation.HARDSWISH.apply(a));
         }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            OnnxGraph.Value a = g.flatten(g.globalPool(false, features.onnx(g, x)));
+            return Activation.HARDSWISH.onnx(g, fc.onnx(g, a));
+        }
     }
 
     /** {@code block = [expand (if wider), depthwise, squeeze-excitation (if used), project (no activation)]} (+ input). */
@@ -144,6 +151,12 @@ public final class MobileNetV3 extends TorchvisionModel {
         public NDArray apply(NDArray x, boolean training) {
             NDArray y = block.apply(x, training);
             return residual ? free(y, y.add(x)) : y;
+        }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            OnnxGraph.Value y = block.onnx(g, x);
+            return residual ? g.add(y, x) : y;
         }
     }
 }

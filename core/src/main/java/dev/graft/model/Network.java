@@ -11,6 +11,7 @@ import dev.graft.model.nn.Linear;
 import dev.graft.model.nn.Module;
 import dev.graft.model.nn.Ops;
 import dev.graft.model.nn.Params;
+import dev.graft.onnx.OnnxGraph;
 import dev.graft.weights.StateDict;
 import dev.graft.weights.TensorData;
 import dev.graft.weights.WeightsException;
@@ -75,6 +76,21 @@ public final class Network extends Module {
         }
         NDArray logits = head.apply(x, training);
         return Ops.toFloat32(logits);
+    }
+
+    /** Images (as {@link #apply} takes them) to logits in ONNX: the body, then the head (no dropout: inference). */
+    @Override
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value images) {
+        return head.onnx(g, body.block().onnx(g, images));
+    }
+
+    /** Every layer by the source framework's name ("layer1.0.conv1", the head's "fc"), for ONNX names and messages. */
+    public Map<Object, String> layerNames() {
+        Map<Object, String> out = new java.util.IdentityHashMap<>();
+        Module.paths(body.block(), "", out);
+        out.put(head, headName);
+        out.put(this, "");
+        return out;
     }
 
     /** The body's layers (source model minus its classifier). */

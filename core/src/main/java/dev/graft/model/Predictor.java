@@ -1,32 +1,55 @@
 package dev.graft.model;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.graft.data.Preprocessing;
 import dev.graft.data.RgbImage;
 import dev.graft.data.Transforms;
-import dev.graft.model.nn.Torch;
 
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * Images to class probabilities with a network and its preprocessing: the one prediction path of the Java API,
  * evaluation, {@code predict} and {@code serve}. While it is open the network's inference weights are prepared
- * (BatchNorm folded, cast for bfloat16) and must not train. Safe to call from any thread.
+ * (BatchNorm folded, cast for bfloat16) and must not train. Decoded images go through an {@link InferenceEngine}
+ * (libtorch on the network unless another is given, e.g. ONNX Runtime on its export); batches already
+ * transformed ({@link #logits}, {@link #features}) and Grad-CAM run on the network. Safe to call from any thread.
  */
 public final class Predictor implements AutoCloseable {
     private final Network net;
     private final Preprocessing preprocessing;
     private final int floats;
+    private final InferenceEngine engine;
+    /** libtorch on the network (null without one): normalised batches, features. */
+    private final TorchEngine torch;
+    /** What the engine's batches hold (the model's preprocessing, or pixels for a graph that normalises them). */
+    private final Preprocessing engineInput;
 
     public Predictor(Network net, Preprocessing preprocessing) {
+        this(net, preprocessing, null);
+    }
+
+    /**
+     * @param net    the network (null for an ONNX model alone: then only the image path works)
+     * @param engine what runs the image path; null: libtorch on {@code net}
+     */
+    public Predictor(Network net, Preprocessing preprocessing, InferenceEngine engine) {
+        if (net == null && engine == null) {
+            throw new IllegalArgumentException("a predictor needs a network or an engine");
+        }
         this.net = net;
         this.preprocessing = preprocessing;
         this.floats = Transforms.size(preprocessing);
-        net.compute().prepareInference();
+        if (net != null) {
+            net.compute().prepareInference();
+        }
+        this.torch = net == null ? null : new TorchEngine(net, preprocessing.crop());
+        this.engine = engine != null ? engine : torch;
+        this.engineInput = this.engine.input(preprocessing);
+    }
+
+    /** The engine of the image path. */
+    public InferenceEngine engine() {
+        return engine;
     }
 
     public Network network() {
@@ -47,9 +70,17 @@ public final class Predictor implements AutoCloseable {
         return data;
     }
 
-    /** Softmax probabilities per image. */
+    /** Softmax probabilities per image, from the engine. */
     public float[][] probabilities(List<RgbImage> images) {
-        return probabilities(transform(images), images.size());
+        return enginePass(images, Transforms.bookTest(engineInput));
+    }
+
+    private float[][] enginePass(List<RgbImage> images, Transforms.ImageTransform t) {
+        float[] data = new float[images.size() * floats];
+        for (int i = 0; i < images.size(); i++) {
+            t.apply(images.get(i), null, data, i * floats);
+        }
+        return rows(engine.probabilities(data, images.size()), images.size());
     }
 
     /** fastai's TTA mix: 0.75 of the augmented views' mean and 0.25 of the plain prediction (torch.lerp, beta 0.25). */
@@ -74,12 +105,7 @@ public final class Predictor implements AutoCloseable {
         }
         float[][] views = new float[plain.length][plain.length == 0 ? 0 : plain[0].length];
         for (int k = 0; k < tta; k++) {
-            float[] data = new float[images.size() * floats];
-            Transforms.ImageTransform t = ttaView(preprocessing, k);
-            for (int i = 0; i < images.size(); i++) {
-                t.apply(images.get(i), null, data, i * floats);
-            }
-            float[][] p = probabilities(data, images.size());
+            float[][] p = enginePass(images, ttaView(engineInput, k));
             for (int i = 0; i < p.length; i++) {
                 for (int c = 0; c < p[i].length; c++) {
                     views[i][c] += p[i][c] / tta;
@@ -116,14 +142,10 @@ public final class Predictor implements AutoCloseable {
     }
 
     private float[] run(float[] nchw, int n, boolean head, boolean softmax) {
-        int size = preprocessing.crop();
-        return Torch.noGrad(() -> {
-            try (NDManager m = net.manager().newSubManager()) {
-                NDArray x = m.create(FloatBuffer.wrap(nchw, 0, n * floats), new Shape(n, 3, size, size));
-                NDArray out = head ? net.apply(x, false) : net.features(x, false);
-                return (softmax ? out.softmax(1) : out).toFloatArray();
-            }
-        });
+        if (torch == null) {
+            throw new IllegalStateException("this predictor runs an ONNX model alone; normalised batches and features need the network");
+        }
+        return head ? (softmax ? torch.probabilities(nchw, n) : torch.logits(nchw, n)) : torch.features(nchw, n);
     }
 
     static float[][] rows(float[] flat, int n) {
@@ -140,6 +162,9 @@ public final class Predictor implements AutoCloseable {
      * see {@link GradCam}. The maps cover {@link #crop} of each image.
      */
     public GradCam.Heat[] explain(List<RgbImage> images, int[] targets) {
+        if (net == null) {
+            throw new IllegalStateException("Grad-CAM needs graft's network: this predictor runs an ONNX model alone (use the bundle it was exported from)");
+        }
         return GradCam.maps(net, transform(images), images.size(), preprocessing.crop(), targets);
     }
 
@@ -151,6 +176,9 @@ public final class Predictor implements AutoCloseable {
     /** Back to training weights: the prepared inference weights are dropped. */
     @Override
     public void close() {
-        net.compute().releaseInference();
+        engine.close();
+        if (net != null) {
+            net.compute().releaseInference();
+        }
     }
 }

@@ -13,6 +13,7 @@ import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Module;
 import dev.graft.model.nn.Sequential;
 import dev.graft.model.nn.SqueezeExcitation;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.List;
 import java.util.Map;
@@ -97,6 +98,11 @@ public final class RegNet extends TorchvisionModel {
         public NDArray pool(NDArray map, boolean training) {
             return map.getNDArrayInternal().globalAvgPool();
         }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            return g.flatten(g.globalPool(false, trunk.onnx(g, stem.onnx(g, x))));
+        }
     }
 
     /** relu(proj(x) + f(x)), f = {@code [a 1x1, b grouped 3x3, se, c 1x1]}; proj only when the shape changes. */
@@ -123,6 +129,12 @@ public final class RegNet extends TorchvisionModel {
                 shortcut.close();
             }
             return free(sum, Activation.RELU.apply(sum));
+        }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            OnnxGraph.Value y = f.onnx(g, x);
+            return g.unary("Relu", g.add(y, proj == null ? x : proj.onnx(g, x)));
         }
     }
 }

@@ -13,6 +13,7 @@ import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Module;
 import dev.graft.model.nn.Sequential;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.List;
 import java.util.Map;
@@ -112,6 +113,16 @@ public final class ResNet extends TorchvisionModel {
             // AdaptiveAvgPool2d((1, 1)) then flatten
             return map.getNDArrayInternal().globalAvgPool();
         }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            OnnxGraph.Value a = g.unary("Relu", bn1.onnx(g, conv1.onnx(g, x)));
+            a = g.pool(true, a, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 1, 1, 1});
+            for (Sequential stage : stages) {
+                a = stage.onnx(g, a);
+            }
+            return g.flatten(g.globalPool(false, a));
+        }
     }
 
     /** conv-bn pairs of a residual block; a pair's BatchNorm folds into its conv for inference. */
@@ -143,6 +154,12 @@ public final class ResNet extends TorchvisionModel {
             x = Module.free(x, JniUtils.relu((PtNDArray) x));
             x = Module.free(x, convBn(conv2, bn2, x, training));
             return residual(x, in, downsample, training);
+        }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value in) {
+            OnnxGraph.Value x = g.unary("Relu", bn1.onnx(g, conv1.onnx(g, in)));
+            return residualOnnx(g, bn2.onnx(g, conv2.onnx(g, x)), in, downsample);
         }
     }
 
@@ -178,6 +195,18 @@ public final class ResNet extends TorchvisionModel {
             x = Module.free(x, convBn(conv3, bn3, x, training));
             return residual(x, in, downsample, training);
         }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value in) {
+            OnnxGraph.Value x = g.unary("Relu", bn1.onnx(g, conv1.onnx(g, in)));
+            x = g.unary("Relu", bn2.onnx(g, conv2.onnx(g, x)));
+            return residualOnnx(g, bn3.onnx(g, conv3.onnx(g, x)), in, downsample);
+        }
+    }
+
+    /** relu(x + identity) in ONNX. */
+    static OnnxGraph.Value residualOnnx(OnnxGraph g, OnnxGraph.Value x, OnnxGraph.Value in, Downsample downsample) {
+        return g.unary("Relu", g.add(x, downsample == null ? in : downsample.onnx(g, in)));
     }
 
     /** relu(x + identity), freeing the intermediates. */
@@ -204,6 +233,11 @@ public final class ResNet extends TorchvisionModel {
         @Override
         public NDArray apply(NDArray x, boolean training) {
             return convBn(conv, bn, x, training);
+        }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            return bn.onnx(g, conv.onnx(g, x));
         }
     }
 }

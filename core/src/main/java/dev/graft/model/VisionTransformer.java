@@ -18,6 +18,7 @@ import dev.graft.model.nn.Module;
 import dev.graft.model.nn.MultiheadAttention;
 import dev.graft.model.nn.Ops;
 import dev.graft.model.nn.Sequential;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.List;
 import java.util.Map;
@@ -123,6 +124,19 @@ public final class VisionTransformer extends TorchvisionModel {
             return FeatureMap.apply(this, x, training);
         }
 
+        /** Patches, class token, position embeddings, the encoder, the class token after the final LayerNorm. */
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            if (x.dim(2) != size || x.dim(3) != size) {
+                throw g.unsupported(this, "vit_b_16 takes " + size + "x" + size + " images, not " + x.dim(2) + "x" + x.dim(3));
+            }
+            OnnxGraph.Value p = proj.onnx(g, x);
+            OnnxGraph.Value tokens = g.transpose(g.reshapeBatch(p, dim, -1), 0, 2, 1);
+            OnnxGraph.Value cls = g.expandToBatch(g.weight("class_token", classToken.getArray().toFloatArray(), 1, 1, dim), tokens);
+            OnnxGraph.Value seq = g.concat(1, List.of(cls, tokens));
+            return g.select(encoder.onnx(g, seq), 1, 0);
+        }
+
         /** The class token after the encoder's final LayerNorm. */
         @Override
         public NDArray pool(NDArray tokens, boolean training) {
@@ -150,6 +164,12 @@ public final class VisionTransformer extends TorchvisionModel {
         public NDArray apply(NDArray x, boolean training) {
             NDArray h = blocks(x, training);
             return free(h, ln.apply(h, training));
+        }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+            OnnxGraph.Value h = g.add(x, g.weight("pos_embedding", position.getArray().toFloatArray(), position.getArray().getShape().getShape()));
+            return ln.onnx(g, layers.onnx(g, h));
         }
 
         /** Position embeddings and the encoder blocks, before the final LayerNorm. */
@@ -189,6 +209,13 @@ public final class VisionTransformer extends TorchvisionModel {
             y = free(y, Activation.GELU.apply(y));
             y = free(y, fc2.apply(y, training));
             return free(y, free(x, y.add(x)));
+        }
+
+        @Override
+        protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value input) {
+            OnnxGraph.Value x = g.add(attention.onnx(g, ln1.onnx(g, input)), input);
+            OnnxGraph.Value y = fc2.onnx(g, Activation.GELU.onnx(g, fc1.onnx(g, ln2.onnx(g, x))));
+            return g.add(y, x);
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.Module;
 import dev.graft.model.nn.Ops;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -209,6 +210,23 @@ public final class KerasBody extends Module implements FeatureMap {
     public NDArray apply(NDArray input, boolean training) {
         NDArray out = run(0, nodes.size(), input, training, output);
         return Module.free(out, out.reshape(out.getShape().get(0), featureDim));
+    }
+
+    /** The graph's nodes in ONNX, in file order, each named after its Keras layer; the cut's output flattened. */
+    @Override
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value input) {
+        Map<String, OnnxGraph.Value> values = new HashMap<>();
+        for (KerasLayers.Node node : nodes) {
+            List<OnnxGraph.Value> in = new ArrayList<>();
+            if (node.inputs().isEmpty()) {
+                in.add(input);
+            } else {
+                node.inputs().forEach(i -> in.add(values.get(i)));
+            }
+            values.put(node.name(), g.in(node.name(), () -> node.onnx().emit(g, in)));
+        }
+        OnnxGraph.Value out = values.get(output);
+        return out.rank() == 2 ? out : g.flatten(out);
     }
 
     @Override

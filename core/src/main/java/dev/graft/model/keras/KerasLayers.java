@@ -11,6 +11,8 @@ import dev.graft.model.nn.Activation;
 import dev.graft.model.nn.BatchNorm2d;
 import dev.graft.model.nn.Conv2d;
 import dev.graft.model.nn.Linear;
+import dev.graft.onnx.OnnxGraph;
+import dev.graft.onnx.OnnxGraph.Value;
 import dev.graft.weights.WeightsException;
 
 import java.util.Arrays;
@@ -28,8 +30,17 @@ final class KerasLayers {
     private KerasLayers() {
     }
 
-    /** One node of the executed graph: its inputs by name, output shape (C, H, W or features) and operation. */
-    record Node(String name, List<String> inputs, long[] shape, Op op) {
+    /**
+     * One node of the executed graph: its inputs by name, output shape (C, H, W or features), operation, and the
+     * same operation in ONNX ({@code onnx}: the nodes it emits for the input values).
+     */
+    record Node(String name, List<String> inputs, long[] shape, Op op, OnnxOp onnx) {
+    }
+
+    /** A Keras layer's ONNX nodes, reading the values of its inputs (NCHW, as graft runs it). */
+    @FunctionalInterface
+    interface OnnxOp {
+        Value emit(OnnxGraph g, List<Value> inputs);
     }
 
     @FunctionalInterface
@@ -43,6 +54,8 @@ final class KerasLayers {
     }
 
     static final Map<String, UnaryOperator<NDArray>> ACTIVATIONS = new LinkedHashMap<>();
+    /** The same activations in ONNX, by the same names (a test checks the two key sets are equal). */
+    static final Map<String, java.util.function.BiFunction<OnnxGraph, Value, Value>> ONNX_ACTIVATIONS = new LinkedHashMap<>();
     static final Map<String, Factory> FACTORIES = new LinkedHashMap<>();
 
     static {
@@ -58,6 +71,18 @@ final class KerasLayers {
         ACTIVATIONS.put("elu", Activation.ELU::apply);
         ACTIVATIONS.put("softplus", Activation.SOFTPLUS::apply);
         ACTIVATIONS.put("softmax", x -> x.softmax(1));
+        ONNX_ACTIVATIONS.put("linear", (g, x) -> x);
+        ONNX_ACTIVATIONS.put("relu", (g, x) -> Activation.RELU.onnx(g, x));
+        ONNX_ACTIVATIONS.put("relu6", (g, x) -> Activation.RELU6.onnx(g, x));
+        ONNX_ACTIVATIONS.put("sigmoid", (g, x) -> Activation.SIGMOID.onnx(g, x));
+        ONNX_ACTIVATIONS.put("hard_sigmoid", (g, x) -> Activation.HARDSIGMOID.onnx(g, x));
+        ONNX_ACTIVATIONS.put("tanh", (g, x) -> Activation.TANH.onnx(g, x));
+        ONNX_ACTIVATIONS.put("swish", (g, x) -> Activation.SILU.onnx(g, x));
+        ONNX_ACTIVATIONS.put("silu", (g, x) -> Activation.SILU.onnx(g, x));
+        ONNX_ACTIVATIONS.put("gelu", (g, x) -> Activation.GELU.onnx(g, x));
+        ONNX_ACTIVATIONS.put("elu", (g, x) -> Activation.ELU.onnx(g, x));
+        ONNX_ACTIVATIONS.put("softplus", (g, x) -> Activation.SOFTPLUS.onnx(g, x));
+        ONNX_ACTIVATIONS.put("softmax", (g, x) -> g.softmax(x, 1));
 
         FACTORIES.put("InputLayer", KerasLayers::input);
         FACTORIES.put("Conv2D", KerasLayers::conv);
@@ -68,7 +93,8 @@ final class KerasLayers {
                 b.relu6(l.name());
             }
             UnaryOperator<NDArray> f = ACTIVATIONS.get(c.path("activation").asText());
-            return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> f.apply(x.get(0)));
+            var fo = ONNX_ACTIVATIONS.get(c.path("activation").asText());
+            return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> f.apply(x.get(0)), (g, x) -> fo.apply(g, x.get(0)));
         });
         FACTORIES.put("ReLU", KerasLayers::relu);
         FACTORIES.put("ZeroPadding2D", KerasLayers::zeroPadding);
@@ -81,13 +107,19 @@ final class KerasLayers {
         FACTORIES.put("Dropout", (l, c, in, b) -> {
             float rate = (float) c.path("rate").asDouble(0);
             return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> t && rate > 0
-                    ? JniUtils.dropout((PtNDArray) x.get(0), rate, true) : x.get(0));
+                    ? JniUtils.dropout((PtNDArray) x.get(0), rate, true) : x.get(0), (g, x) -> x.get(0));
         });
         FACTORIES.put("Dense", KerasLayers::dense);
         FACTORIES.put("Add", (l, c, in, b) -> new Node(l.name(), l.inputs(), in.get(0), (x, t) -> {
             NDArray a = x.get(0);
             for (int i = 1; i < x.size(); i++) {
                 a = a.add(x.get(i));
+            }
+            return a;
+        }, (g, x) -> {
+            Value a = x.get(0);
+            for (int i = 1; i < x.size(); i++) {
+                a = g.add(a, x.get(i));
             }
             return a;
         }));
@@ -116,7 +148,7 @@ final class KerasLayers {
         if (shp.length == 3) {
             shp = new long[] {shp[2], shp[0], shp[1]};
         }
-        return new Node(l.name(), l.inputs(), shp, (x, t) -> x.get(0));
+        return new Node(l.name(), l.inputs(), shp, (x, t) -> x.get(0), (g, x) -> x.get(0));
     }
 
     private static Node conv(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
@@ -152,6 +184,7 @@ final class KerasLayers {
         if (dynamicPad) {
             b.samePadConv(n, new KerasBody.PaddedConv(conv, k, st, f));
         }
+        var fo = ONNX_ACTIVATIONS.get(act);
         return new Node(n, l.inputs(), shp, (x, t) -> {
             NDArray a = dynamicPad ? tfSamePad(x.get(0), k, st, 0) : x.get(0);
             NDArray y = conv.apply(a, t);
@@ -159,6 +192,11 @@ final class KerasLayers {
                 a.close();
             }
             return f.apply(y);
+        }, (g, x) -> {
+            Value v = x.get(0);
+            // TensorFlow's 'same' padding of this input size as the Conv node's own (asymmetric) pads
+            long[] p = dynamicPad ? tfSamePadding(v.dim(2), v.dim(3), k, st) : new long[4];
+            return fo.apply(g, conv.onnx(g, v, new long[] {p[0], p[2], p[1], p[3]}));
         });
     }
 
@@ -183,7 +221,7 @@ final class KerasLayers {
         b.name(n + "/moving_mean", bn, "running_mean");
         b.name(n + "/moving_variance", bn, "running_var");
         b.batchNorm(n, bn);
-        return new Node(n, l.inputs(), s0, (x, t) -> bn.apply(x.get(0), t));
+        return new Node(n, l.inputs(), s0, (x, t) -> bn.apply(x.get(0), t), (g, x) -> bn.onnx(g, x.get(0)));
     }
 
     private static Node relu(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
@@ -194,11 +232,15 @@ final class KerasLayers {
         }
         if (slope == 0 && max == 6) {
             b.relu6(l.name());
-            return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> Activation.RELU6.apply(x.get(0)));
+            return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> Activation.RELU6.apply(x.get(0)),
+                    (g, x) -> Activation.RELU6.onnx(g, x.get(0)));
         }
         return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> {
             NDArray a = slope == 0 ? JniUtils.relu((PtNDArray) x.get(0)) : JniUtils.leakyRelu((PtNDArray) x.get(0), slope);
             return Double.isNaN(max) ? a : a.minimum(max);
+        }, (g, x) -> {
+            Value a = slope == 0 ? g.unary("Relu", x.get(0)) : g.unary("LeakyRelu", x.get(0), OnnxGraph.attr("alpha", (float) slope));
+            return Double.isNaN(max) ? a : g.node("Min", a.shape(), a, g.scalar((float) max));
         });
     }
 
@@ -206,7 +248,8 @@ final class KerasLayers {
         int[] p = padding(c.path("padding"));
         long[] s0 = in.get(0);
         long[] shp = {s0[0], s0[1] + p[0] + p[1], s0[2] + p[2] + p[3]};
-        return new Node(l.name(), l.inputs(), shp, (x, t) -> x.get(0).pad(new Shape(p[2], p[3], p[0], p[1]), 0));
+        return new Node(l.name(), l.inputs(), shp, (x, t) -> x.get(0).pad(new Shape(p[2], p[3], p[0], p[1]), 0),
+                (g, x) -> g.pad(x.get(0), new long[] {p[0], p[2], p[1], p[3]}, 0f));
     }
 
     private static Node pooling(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
@@ -232,6 +275,11 @@ final class KerasLayers {
             NDArray ones = a.onesLike().get(":, :1");
             NDArray count = tfSamePad(ones, k, st, 0).getNDArrayInternal().avgPool(ks, ss, zero, false, true);
             return sum.div(count);
+        }, (g, x) -> {
+            Value v = x.get(0);
+            // MaxPool ignores its padding, AveragePool (count_include_pad 0) averages the valid pixels: TensorFlow's 'same'
+            long[] p = same ? tfSamePadding(v.dim(2), v.dim(3), k, st) : new long[4];
+            return g.pool(max, v, new long[] {k[0], k[1]}, new long[] {st[0], st[1]}, new long[] {p[0], p[2], p[1], p[3]});
         });
     }
 
@@ -243,6 +291,9 @@ final class KerasLayers {
         return new Node(l.name(), l.inputs(), shp, (x, t) -> {
             NDArray a = max ? x.get(0).max(new int[] {3}).max(new int[] {2}) : x.get(0).getNDArrayInternal().globalAvgPool();
             return keep ? a.reshape(a.getShape().get(0), a.getShape().get(1), 1, 1) : a;
+        }, (g, x) -> {
+            Value a = g.globalPool(max, x.get(0));
+            return keep ? a : g.flatten(a);
         });
     }
 
@@ -270,6 +321,10 @@ final class KerasLayers {
             System.arraycopy(target, 0, full, 1, target.length);
             a = a.reshape(full);
             return full.length == 4 ? a.transpose(0, 3, 1, 2) : a;
+        }, (g, x) -> {
+            Value a = toKerasOrder(g, x.get(0));
+            a = g.reshapeBatch(a, target);
+            return target.length == 3 ? g.transpose(a, 0, 3, 1, 2) : a;
         });
     }
 
@@ -278,7 +333,7 @@ final class KerasLayers {
         return new Node(l.name(), l.inputs(), new long[] {total}, (x, t) -> {
             NDArray a = toKerasOrder(x.get(0));
             return a.reshape(a.getShape().get(0), total);
-        });
+        }, (g, x) -> g.flatten(toKerasOrder(g, x.get(0))));
     }
 
     private static Node dense(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
@@ -295,7 +350,8 @@ final class KerasLayers {
             b.name(n + "/bias", lin, "bias");
         }
         UnaryOperator<NDArray> f = ACTIVATIONS.get(c.path("activation").asText("linear"));
-        return new Node(n, l.inputs(), new long[] {units}, (x, t) -> f.apply(lin.apply(x.get(0), t)));
+        var fo = ONNX_ACTIVATIONS.get(c.path("activation").asText("linear"));
+        return new Node(n, l.inputs(), new long[] {units}, (x, t) -> f.apply(lin.apply(x.get(0), t)), (g, x) -> fo.apply(g, lin.onnx(g, x.get(0))));
     }
 
     private static Node concatenate(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
@@ -308,7 +364,11 @@ final class KerasLayers {
         for (int i = 1; i < in.size(); i++) {
             shp[ours - 1] += in.get(i)[ours - 1];
         }
-        return new Node(l.name(), l.inputs(), shp, (x, t) -> NDArrays.concat(new NDList(x), ours));
+        return new Node(l.name(), l.inputs(), shp, (x, t) -> NDArrays.concat(new NDList(x), ours), (g, x) -> g.concat(ours, x));
+    }
+
+    static Value toKerasOrder(OnnxGraph g, Value a) {
+        return a.rank() == 4 ? g.transpose(a, 0, 2, 3, 1) : a;
     }
 
     /** NCHW to Keras's NHWC order for 4-d tensors (what Reshape and Flatten index by). */

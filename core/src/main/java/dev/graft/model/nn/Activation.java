@@ -3,6 +3,7 @@ package dev.graft.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.Locale;
 
@@ -24,6 +25,24 @@ public enum Activation {
             case TANH -> JniUtils.tanh((PtNDArray) x);
             case ELU -> JniUtils.elu((PtNDArray) x, 1.0); // Keras's and torch's default alpha
             case SOFTPLUS -> JniUtils.softPlus((PtNDArray) x);
+        };
+    }
+
+    /** f(x) in ONNX (opset 17), as libtorch computes it: GELU exact (erf), Hardsigmoid relu6(x + 3) / 6. */
+    public OnnxGraph.Value onnx(OnnxGraph g, OnnxGraph.Value x) {
+        return switch (this) {
+            case IDENTITY -> x;
+            case RELU -> g.unary("Relu", x);
+            case RELU6 -> g.clip(x, 0f, 6f);
+            case HARDSWISH -> g.unary("HardSwish", x);
+            case HARDSIGMOID -> g.unary("HardSigmoid", x, OnnxGraph.attr("alpha", 1f / 6f), OnnxGraph.attr("beta", 0.5f));
+            case SILU -> g.mul(x, g.unary("Sigmoid", x));
+            // x * 0.5 * (1 + erf(x / sqrt 2)), in the form ONNX Runtime fuses into one Gelu kernel
+            case GELU -> g.mul(g.mul(x, g.add(g.unary("Erf", g.div(x, g.scalar((float) Math.sqrt(2)))), g.scalar(1f))), g.scalar(0.5f));
+            case SIGMOID -> g.unary("Sigmoid", x);
+            case TANH -> g.unary("Tanh", x);
+            case ELU -> g.unary("Elu", x, OnnxGraph.attr("alpha", 1f));
+            case SOFTPLUS -> g.unary("Softplus", x);
         };
     }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.graft.onnx.OnnxGraph;
 
 /**
  * torch.nn.BatchNorm2d: {@code weight}, {@code bias} (either may be absent, as Keras's scale/center flags allow),
@@ -38,6 +39,31 @@ public final class BatchNorm2d extends Module {
         return JniUtils.batchNorm((PtNDArray) x, (PtNDArray) runningMean.getArray(), (PtNDArray) runningVar.getArray(),
                 weight == null ? null : (PtNDArray) weight.getArray(), bias == null ? null : (PtNDArray) bias.getArray(),
                 compute.batchNormTraining(training), momentum, eps);
+    }
+
+    /**
+     * Nothing where the network's inference weights fold this BatchNorm into the convolution before it; otherwise
+     * its evaluation-mode affine map x * s + t per channel (s = gamma / sqrt(var + eps), t = beta - mean * s).
+     */
+    @Override
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+        if (compute.isFolded(this, false)) {
+            return x;
+        }
+        float[] mean = runningMean.getArray().toFloatArray();
+        float[] var = runningVar.getArray().toFloatArray();
+        float[] gamma = weight == null ? null : weight.getArray().toFloatArray();
+        float[] beta = bias == null ? null : bias.getArray().toFloatArray();
+        int c = mean.length;
+        float[] s = new float[c];
+        float[] t = new float[c];
+        for (int i = 0; i < c; i++) {
+            double scale = (gamma == null ? 1 : gamma[i]) / Math.sqrt(var[i] + (double) eps);
+            s[i] = (float) scale;
+            t[i] = (float) ((beta == null ? 0 : beta[i]) - mean[i] * scale);
+        }
+        long[] perChannel = x.rank() == 4 ? new long[] {c, 1, 1} : new long[] {c};
+        return g.add(g.mul(x, g.weight("scale", s, perChannel)), g.weight("shift", t, perChannel));
     }
 
     /** The weight and bias of {@code conv} followed by this BatchNorm in evaluation mode, as one convolution. */

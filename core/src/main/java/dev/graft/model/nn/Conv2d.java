@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.graft.onnx.OnnxGraph;
 
 /** torch.nn.Conv2d: {@code weight} (out, in/groups, kh, kw) and an optional {@code bias}. */
 public final class Conv2d extends Module {
@@ -95,6 +96,29 @@ public final class Conv2d extends Module {
         PtNDArray y = JniUtils.convolution(in, (PtNDArray) weight(), (PtNDArray) bias(), stride, padding, dilation, groups);
         in.close();
         return free(y, Ops.BFLOAT16.apply(y));
+    }
+
+    @Override
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+        return export(g, x, new long[4]);
+    }
+
+    /**
+     * This convolution with {@code extra} zero padding (top, left, bottom, right) added to its own, as one Conv
+     * node: TensorFlow's 'same' padding, which depends on the input size, becomes the node's (asymmetric) pads.
+     */
+    public OnnxGraph.Value onnx(OnnxGraph g, OnnxGraph.Value x, long[] extra) {
+        return g.in(this, () -> export(g, x, extra));
+    }
+
+    private OnnxGraph.Value export(OnnxGraph g, OnnxGraph.Value x, long[] extra) {
+        // the inference weights where prepared (BatchNorm folded in), else the parameters
+        try (Compute.Weights w = compute.weights(this, weight(), bias(), false)) {
+            long ph = padding.get(0);
+            long pw = padding.get(1);
+            return g.conv(x, floats(w.weight()), w.weight().getShape().getShape(), w.bias() == null ? null : floats(w.bias()),
+                    stride.getShape(), new long[] {ph + extra[0], pw + extra[1], ph + extra[2], pw + extra[3]}, dilation.getShape(), groups);
+        }
     }
 
     public NDArray weight() {

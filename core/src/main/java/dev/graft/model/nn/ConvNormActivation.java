@@ -1,6 +1,7 @@
 package dev.graft.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import dev.graft.onnx.OnnxGraph;
 
 /**
  * torchvision's Conv2dNormActivation: Conv2d "0" (padding (k-1)/2, no bias), BatchNorm2d "1", then an activation
@@ -25,6 +26,11 @@ public final class ConvNormActivation extends Module {
         // the normalised output has no other reader and BatchNorm's backward does not need it: ReLU6 overwrites it,
         // as torch.nn.ReLU6(inplace=True) does (training keeps one activation per layer fewer for backward)
         return activation == Activation.RELU6 || Activation.inPlaceAllowed(training) ? activation.applyInPlace(y) : free(y, activation.apply(y));
+    }
+
+    @Override
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+        return activation.onnx(g, bn.onnx(g, conv.onnx(g, x)));
     }
 
     /** A BatchNorm2d's eps and momentum (torchvision: 1e-5 and 0.1, MobileNetV3 0.001 and 0.01). */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.graft.onnx.OnnxGraph;
 
 /**
  * torch.nn.LayerNorm over the last dimension ({@code weight}, {@code bias}); {@link #applyChannels} normalises
@@ -26,6 +27,16 @@ public final class LayerNorm extends Module {
     @Override
     public NDArray apply(NDArray x, boolean training) {
         return JniUtils.layerNorm((PtNDArray) x, shape, (PtNDArray) weight.getArray(), (PtNDArray) bias.getArray(), eps);
+    }
+
+    @Override
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+        return g.layerNorm(x, floats(weight.getArray()), floats(bias.getArray()), (float) eps);
+    }
+
+    /** LayerNorm2d in ONNX: NCHW transposed to NHWC, normalised over C, transposed back. */
+    public OnnxGraph.Value onnxChannels(OnnxGraph g, OnnxGraph.Value x) {
+        return g.in(this, () -> g.transpose(exportOnnx(g, g.transpose(x, 0, 2, 3, 1)), 0, 3, 1, 2));
     }
 
     /** LayerNorm2d: NCHW in, normalised over C, NCHW out. */

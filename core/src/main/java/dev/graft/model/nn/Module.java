@@ -11,6 +11,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import dev.graft.onnx.OnnxGraph;
 
 import java.util.Map;
 
@@ -45,6 +46,40 @@ public abstract class Module extends AbstractBlock {
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not infer shapes");
+    }
+
+    /**
+     * Emits this layer's inference computation into an ONNX graph (evaluation mode, float32; a BatchNorm that the
+     * network's inference weights fold into its convolution emits nothing) and returns its output. Each layer type
+     * that has an ONNX form overrides this; one that keeps this default makes its network unexportable, and the
+     * export says which layer. Call {@link #onnx}, which names the nodes after the layer.
+     */
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+        throw g.unsupported(this, "graft has no ONNX form for " + getClass().getSimpleName() + " layers");
+    }
+
+    /** This layer's ONNX nodes reading {@code x} (see {@link #exportOnnx}), named after the layer. */
+    public final OnnxGraph.Value onnx(OnnxGraph g, OnnxGraph.Value x) {
+        return g.in(this, () -> exportOnnx(g, x));
+    }
+
+    /** A float32 copy of a tensor's values (bfloat16 ones cast first). */
+    protected static float[] floats(NDArray a) {
+        if (a.getDataType() == DataType.FLOAT32) {
+            return a.toFloatArray();
+        }
+        try (NDArray f = Ops.FLOAT32.apply(a)) {
+            return f.toFloatArray();
+        }
+    }
+
+    /** Every block of a tree by its name, as {@link #collect} names parameters: "" for the root, "layer1.0.conv1". */
+    public static void paths(Block block, String prefix, Map<Object, String> out) {
+        out.put(block, prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix);
+        int i = 0;
+        for (Pair<String, Block> c : block.getChildren()) {
+            paths(c.getValue(), prefix + childName(i++, c.getKey()) + ".", out);
+        }
     }
 
     /**

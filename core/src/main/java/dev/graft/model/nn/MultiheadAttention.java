@@ -5,6 +5,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.graft.onnx.OnnxGraph;
+
+import java.util.List;
 
 /**
  * torch.nn.MultiheadAttention for self-attention on (batch, tokens, dim) input: {@code in_proj_weight} and
@@ -35,6 +38,28 @@ public final class MultiheadAttention extends Module {
 
     public Parameter inProjBias() {
         return inBias;
+    }
+
+    /** The same computation as {@link #apply} in ONNX: one projection to q, k, v, per-head attention, out_proj. */
+    @Override
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+        int hd = dim / heads;
+        OnnxGraph.Value qkv;
+        try (Compute.Weights w = compute.weights(this, inWeight.getArray(), inBias.getArray(), false)) {
+            qkv = g.linear(x, floats(w.weight()), 3 * dim, dim, floats(w.bias()));
+        }
+        // (n, t, 3, heads, hd) -> (3, n, heads, t, hd)
+        OnnxGraph.Value split = g.transpose(g.reshapeBatch(qkv, -1, 3, heads, hd), 2, 0, 3, 1, 4);
+        OnnxGraph.Value q = g.mul(g.select(split, 0, 0), g.scalar((float) (1.0 / Math.sqrt(hd))));
+        OnnxGraph.Value k = g.select(split, 0, 1);
+        OnnxGraph.Value v = g.select(split, 0, 2);
+        OnnxGraph.Value kt = g.transpose(k, 0, 1, 3, 2);
+        long t = q.dim(2);
+        OnnxGraph.Value scores = g.node("MatMul", new long[] {q.dim(0), heads, t, t}, List.of(q, kt));
+        OnnxGraph.Value p = g.softmax(scores, -1);
+        OnnxGraph.Value o = g.node("MatMul", new long[] {q.dim(0), heads, t, hd}, List.of(p, v));
+        OnnxGraph.Value merged = g.reshapeBatch(g.transpose(o, 0, 2, 1, 3), -1, dim);
+        return outProj.onnx(g, merged);
     }
 
     @Override

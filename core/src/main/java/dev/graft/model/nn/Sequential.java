@@ -3,6 +3,7 @@ package dev.graft.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.util.Pair;
+import dev.graft.onnx.OnnxGraph;
 
 /** torch.nn.Sequential: children named "0", "1", ... (or as given), applied in order. */
 public final class Sequential extends Module {
@@ -24,6 +25,15 @@ public final class Sequential extends Module {
                 Module.free(a, next);
             }
             a = next;
+        }
+        return a;
+    }
+
+    @Override
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+        OnnxGraph.Value a = x;
+        for (Pair<String, Block> c : getChildren()) {
+            a = ((Module) c.getValue()).onnx(g, a);
         }
         return a;
     }

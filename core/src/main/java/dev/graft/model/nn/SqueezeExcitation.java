@@ -1,6 +1,7 @@
 package dev.graft.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import dev.graft.onnx.OnnxGraph;
 
 /**
  * torchvision's SqueezeExcitation (Hu et al.): global average pool, 1x1 conv {@code fc1} down to the squeeze
@@ -17,6 +18,13 @@ public final class SqueezeExcitation extends Module {
         this.fc2 = add("fc2", l.conv(squeeze, channels, 1, 1, 0, 1, true));
         this.activation = activation;
         this.gate = gate;
+    }
+
+    @Override
+    protected OnnxGraph.Value exportOnnx(OnnxGraph g, OnnxGraph.Value x) {
+        OnnxGraph.Value s = g.globalPool(false, x);
+        s = gate.onnx(g, fc2.onnx(g, activation.onnx(g, fc1.onnx(g, s))));
+        return g.mul(x, s);
     }
 
     @Override
