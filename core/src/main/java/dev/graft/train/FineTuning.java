@@ -1,5 +1,6 @@
 package dev.graft.train;
 
+import dev.graft.check.CheckResult;
 import dev.graft.data.BadImages;
 import dev.graft.data.DataSplits;
 import dev.graft.data.Preprocessing;
@@ -34,12 +35,13 @@ public final class FineTuning {
      * Everything a finished run produced: the network, where it came from, the data, per-epoch metrics, the test
      * predictions, skipped images, how the head started, the source's zero-shot accuracy, the total and per-stage
      * seconds, which model the run kept and why ({@code selection}, null when there was no choice), the models it had
-     * ready along the way (time to accuracy), and warnings.
+     * ready along the way (time to accuracy), warnings, and the data check on the source features (null when the run
+     * computed none).
      */
     public record Result(Network net, Backbone backbone, DataSplits data, Preprocessing preprocessing,
                          List<EpochMetrics> history, Evaluation testEval, BadImages badImages, String headInit,
                          String zeroShot, double seconds, Map<String, Double> stages, String selection, List<Milestone> milestones,
-                         Evaluation ttaEval, List<String> warnings) {
+                         Evaluation ttaEval, List<String> warnings, CheckResult check) {
         public List<String> classes() {
             return data.classes();
         }
@@ -82,15 +84,19 @@ public final class FineTuning {
         FeatureSet probeVal = null;
         FeatureSet probeTest = null;
         Probe.Head probe = null;
+        FeatureCache features = null;
+        CheckResult check = null;
         String zeroShot = null;
         if (scratch) {
             source.initScratch(net, recipe.seed());
         } else {
             source.copyBody(net);
             if (recipe.headInit() == Recipe.HeadInit.PROBE && recipe.mode() != Recipe.Mode.PROBE) {
-                probeTrain = FeatureSet.compute(net, data.train(), pre, opts, bad);
-                probeVal = data.validation() == null ? null : FeatureSet.compute(net, data.validation(), pre, opts, bad);
-                probeTest = FeatureSet.compute(net, data.test(), pre, opts, bad);
+                // through the feature cache graft check shares (by image content, for this source model)
+                features = FeatureCache.of(source, cfg.classifier(), net, pre, log);
+                probeTrain = features.compute(net, data.train(), pre, opts, bad, FeatureCache.Progress.NONE);
+                probeVal = data.validation() == null ? null : features.compute(net, data.validation(), pre, opts, bad, FeatureCache.Progress.NONE);
+                probeTest = features.compute(net, data.test(), pre, opts, bad, FeatureCache.Progress.NONE);
             }
             FeatureSet test = probeTest;
             zeroShot = ZeroShot.measure(source, data, () -> test != null ? test : FeatureSet.compute(net, data.test(), pre, opts, bad));
@@ -105,6 +111,11 @@ public final class FineTuning {
             log.accept(String.format(Locale.ROOT, "the probe is ready after %.1f s: test accuracy %.4f (not used for any choice)%s",
                     stages.total(), acc, probeVal != null ? "; fine-tuning next, then the choice on the validation images" : ""));
             milestones.add(new Milestone("probe on the training images", stages.total(), acc));
+            // the data check on the same features and the probe's lambda (docs/DATA_CHECK.md)
+            check = DataCheckRun.onFeatures(cfg.data(), data, probeTrain, probeVal, probeTest, probe.cv().lambda(), probe.cv().folds(),
+                    features, recipe.seed());
+            log.accept(check.summary());
+            stages.lap("data check");
         }
         String headInit;
         if (ctx.resume() != null) {
@@ -129,7 +140,7 @@ public final class FineTuning {
             milestones.add(new Milestone("final model", stages.total(), p.test() == null ? Double.NaN : p.test().accuracy()));
             Evaluation tta = tta(cfg, net, data, pre, opts, bad, stages, log);
             return new Result(net, source, data, pre, p.history(), p.test(), bad, headInit, zeroShot, stages.total(),
-                    stages.done(log), null, milestones, tta, warnings);
+                    stages.done(log), null, milestones, tta, warnings, check);
         }
 
         // 4. train: the copied layers at a small learning rate, the new output layer at ten times it
@@ -200,7 +211,7 @@ public final class FineTuning {
         milestones.add(new Milestone("final model", stages.total(), test == null ? Double.NaN : test.accuracy()));
         Evaluation tta = tta(cfg, net, data, pre, opts, bad, stages, log);
         return new Result(net, source, data, pre, trainer.state().history, test, bad, headInit, zeroShot, stages.total(),
-                stages.done(log), selection, milestones, tta, warnings);
+                stages.done(log), selection, milestones, tta, warnings, check);
     }
 
     /** With --tta N: the final model's test figures with test-time augmentation, reported next to the plain ones. */
