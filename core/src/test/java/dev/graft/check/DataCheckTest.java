@@ -121,6 +121,96 @@ class DataCheckTest {
         assertTrue(findings.stream().noneMatch(x -> x.image() < 8), findings.toString());
     }
 
+    /**
+     * The pixel check: a mirrored copy whose features moved (as a resized line drawing's do) is a near pair by its
+     * thumbnails alone; a shifted crop needs its features to agree; a different picture is not paired.
+     */
+    @Test
+    void thumbnailsConfirmCopiesTheFeaturesMiss() {
+        int d = 16;
+        int t = CheckInput.THUMB;
+        Random r = new Random(11);
+        CheckInput.Builder b = CheckInput.builder(CLASSES, d);
+        float[][] thumbs = new float[6][];
+        for (int k = 0; k < 4; k++) {
+            thumbs[k] = smooth(r, t);
+        }
+        // 4: image 0 mirrored; 5: a 90% window of image 1, scaled back up
+        thumbs[4] = Thumbnails.mirrored(thumbs[0], t);
+        thumbs[5] = new float[t * t];
+        Thumbnails.sample(thumbs[1], 1.5, 2.0, 0.9 * t, thumbs[5]);
+        float[][] feats = new float[6][];
+        for (int k = 0; k < 6; k++) {
+            feats[k] = gaussian(r, d);
+        }
+        // the crop's features agree with its source's (cosine ~0.8, under the features-alone threshold)
+        for (int j = 0; j < d; j++) {
+            feats[5][j] = feats[1][j] + 0.5f * (float) r.nextGaussian();
+        }
+        for (int k = 0; k < 6; k++) {
+            b.add(image(k, k % 3, k < 4 ? CheckInput.Split.TRAIN : CheckInput.Split.TEST), feats[k], null, 0.2f, thumbs[k]);
+        }
+        CheckInput in = b.build();
+        Duplicates.Found f = Duplicates.find(in, DataCheck.NEAR_DUPLICATE, 100);
+        assertEquals(2, f.pairs().size(), f.pairs().toString());
+        Duplicates.Pair mirrored = pair(f, 0, 4);
+        assertTrue(mirrored.pixels() > 0.99 && mirrored.similarity() < Duplicates.PIXEL_FEATURE_GATE, mirrored.toString());
+        Duplicates.Pair crop = pair(f, 1, 5);
+        assertTrue(crop.pixels() >= Duplicates.PIXELS_WITH_FEATURES && crop.similarity() >= Duplicates.PIXEL_FEATURE_GATE, crop.toString());
+        // the same crop with unrelated features is not a copy: pixels alone must be near perfect
+        feats[5] = gaussian(r, d);
+        CheckInput.Builder b2 = CheckInput.builder(CLASSES, d);
+        for (int k = 0; k < 6; k++) {
+            b2.add(image(k, k % 3, k < 4 ? CheckInput.Split.TRAIN : CheckInput.Split.TEST), feats[k], null, 0.2f, thumbs[k]);
+        }
+        Duplicates.Found g = Duplicates.find(b2.build(), DataCheck.NEAR_DUPLICATE, 100);
+        assertTrue(g.pairs().stream().noneMatch(p -> p.first() == 1 && p.second() == 5) || pair(g, 1, 5).pixels() >= Duplicates.PIXELS_ALONE,
+                g.pairs().toString());
+    }
+
+    /** suggestions.csv passed back as --labels is the same images, labels and splits, odd file names included. */
+    @Test
+    void suggestionsRoundTripThroughLabels() throws Exception {
+        CheckInput.Builder b = CheckInput.builder(CLASSES, 0);
+        String[] names = {"plain.png", "with, comma.png", "with \"quote\".png", "espa\u00f1ol.png"};
+        for (int i = 0; i < 8; i++) {
+            String split = i < 6 ? "train" : "test";
+            Path f = Images.write(dir.resolve("data/" + split + "/" + CLASSES.get(i % 3) + "/" + i + names[i % 4]), Images.pattern(12, 12, i), "png");
+            b.add(new CheckInput.Image(f, f.getFileName().toString(), i % 3, i < 6 ? CheckInput.Split.TRAIN : CheckInput.Split.TEST), null, null, Float.NaN);
+        }
+        CheckInput in = b.build();
+        Path csv = Files.createDirectories(dir.resolve("out")).resolve("suggestions.csv");
+        Suggestions.write(csv, DataCheck.run(in));
+        java.util.List<dev.graft.data.CsvLabels.Row> rows = dev.graft.data.CsvLabels.read(csv);
+        assertEquals(in.size(), rows.size());
+        java.util.Set<String> want = new java.util.TreeSet<>();
+        java.util.Set<String> got = new java.util.TreeSet<>();
+        for (CheckInput.Image img : in.images()) {
+            want.add(img.file().toAbsolutePath().normalize() + "|" + CLASSES.get(img.label()) + "|" + (img.split().trains() ? "TRAIN" : "TEST"));
+        }
+        for (dev.graft.data.CsvLabels.Row row : rows) {
+            assertTrue(row.exists(), row.toString());
+            got.add(row.file().toAbsolutePath().normalize() + "|" + row.label() + "|" + row.split());
+        }
+        assertEquals(want, got);
+    }
+
+    static float[] smooth(Random r, int t) {
+        float[] out = new float[t * t];
+        double[] fx = {r.nextDouble() * 0.4, r.nextDouble() * 0.4, r.nextDouble() * 0.4};
+        double[] fy = {r.nextDouble() * 0.4, r.nextDouble() * 0.4, r.nextDouble() * 0.4};
+        for (int y = 0; y < t; y++) {
+            for (int x = 0; x < t; x++) {
+                double v = 0.5;
+                for (int k = 0; k < 3; k++) {
+                    v += 0.15 * Math.sin(fx[k] * x + fy[k] * y + k);
+                }
+                out[y * t + x] = (float) v;
+            }
+        }
+        return out;
+    }
+
     /** An image far from every class centre, and a blank one, are outliers; the images of the classes are not. */
     @Test
     void outlierAndBlankImage() {
