@@ -19,6 +19,11 @@ final class DataOptions {
             + "are relative to the CSV's folder and must lie inside it (or inside --data DIR when given); split is train, valid or test")
     Path labels;
 
+    @Option(names = "--exclude", paramLabel = "FILE", description = "leave out the images this file lists: one per line, or a CSV with a "
+            + "file column (rows whose action column says exclude, when it has one: graft check's suggestions.csv). Names are relative "
+            + "to the file's folder and matched by real path; the files themselves are never touched")
+    Path exclude;
+
     @Option(names = "--test-split", converter = Ranges.Fraction.class, description = "share of each class held out as the test set when the "
             + "data has no test set of its own (default " + DataSplits.DEFAULT_TEST_SPLIT + " then)")
     Double testSplit;
@@ -84,7 +89,7 @@ final class DataOptions {
         if (testSplit == null && s.carvesTest()) {
             s = new DataSplits.Source(s.root(), labels, DataSplits.DEFAULT_TEST_SPLIT, splitSeed);
         }
-        return s;
+        return exclude == null ? s : s.withExclude(exclude);
     }
 
     /** The run these options describe, with its recipe. */
@@ -93,6 +98,6 @@ final class DataOptions {
         return RunConfig.builder(src.root(), model, recipe).labels(labels).testSplit(src.testSplit()).splitSeed(splitSeed).weights(weights).classifier(classifier)
                 .normalization(normalization == null ? RunConfig.Normalization.WEIGHTS : normalization)
                 .imageSize(imageSize == null ? 0 : imageSize).shortSide(shortSide).perClass(perClass).testPerClass(testPerClass)
-                .workers(workers).onBadImage(onBadImage).maxPixels(maxPixels).checkpointEvery(checkpointEvery).precision(precision).tta(tta);
+                .workers(workers).onBadImage(onBadImage).maxPixels(maxPixels).checkpointEvery(checkpointEvery).precision(precision).tta(tta).exclude(exclude);
     }
 }

@@ -18,7 +18,7 @@ import java.io.UncheckedIOException;
 /** The {@code graft} command. */
 @Command(name = "graft", mixinStandardHelpOptions = true, version = "graft " + dev.graft.train.Version.VERSION,
         description = "Fine-tune pretrained image classifiers on a folder of images (Dive into Deep Learning, \"Fine-Tuning\").",
-        subcommands = {TrainCommand.class, LrFindCommand.class, DemoCommand.class, CompareCommand.class, PredictCommand.class, ExportCommand.class, ServeCommand.class, BenchCommand.class, ModelsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, CheckCommand.class, LrFindCommand.class, DemoCommand.class, CompareCommand.class, PredictCommand.class, ExportCommand.class, ServeCommand.class, BenchCommand.class, ModelsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Override

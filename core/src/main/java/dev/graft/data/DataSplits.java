@@ -22,11 +22,21 @@ public record DataSplits(ImageFolder train, ImageFolder validation, ImageFolder 
      * one folder of class sub-folders ({@code root/<class>}, or {@code root/train/<class>} alone); or a CSV of labels
      * ({@code labels}, see {@link CsvLabels}). Data without its own test set has a class-stratified {@code testSplit}
      * share held out as the test set, drawn with {@code splitSeed}; the seed is the data's, not the run's, so runs
-     * with different training seeds are scored on the same test images.
+     * with different training seeds are scored on the same test images. {@code exclude} (null: none) lists images to
+     * leave out of every split ({@link Exclusions}); they are left out after the test split is drawn, so the test set
+     * stays the same images less the excluded ones.
      */
-    public record Source(Path root, Path labels, double testSplit, long splitSeed) {
+    public record Source(Path root, Path labels, double testSplit, long splitSeed, Path exclude) {
+        public Source(Path root, Path labels, double testSplit, long splitSeed) {
+            this(root, labels, testSplit, splitSeed, null);
+        }
+
         public static Source book(Path root) {
             return new Source(root, null, 0, 0);
+        }
+
+        public Source withExclude(Path file) {
+            return new Source(root, labels, testSplit, splitSeed, file);
         }
 
         /** Whether the data has no test set of its own, so one is carved. */
@@ -94,6 +104,24 @@ public record DataSplits(ImageFolder train, ImageFolder validation, ImageFolder 
                     + "(--test-split %.2f, --split-seed %d)", src.labels() != null ? src.labels() : src.root(), test.size(),
                     100 * src.testSplit(), src.testSplit(), src.splitSeed()));
         }
+        if (src.exclude() != null) {
+            Exclusions ex = Exclusions.read(src.exclude());
+            java.util.Set<Path> matched = new java.util.HashSet<>();
+            int trainBefore = pool.size() + (givenValidation == null ? 0 : givenValidation.size());
+            int testBefore = test.size();
+            pool = ex.apply(pool, matched);
+            givenValidation = givenValidation == null ? null : ex.apply(givenValidation, matched);
+            test = ex.apply(test, matched);
+            log.accept(ex.describe(trainBefore - pool.size() - (givenValidation == null ? 0 : givenValidation.size()),
+                    testBefore - test.size(), matched));
+            int[] left = pool.countPerClass();
+            for (int c = 0; c < left.length; c++) {
+                if (left[c] == 0 && (givenValidation == null || givenValidation.countPerClass()[c] == 0)) {
+                    throw new DataException("class '" + pool.classes().get(c) + "' has no training images left once those listed in "
+                            + src.exclude() + " are left out; keep some, or remove the class");
+                }
+            }
+        }
         ImageFolder train = perClass > 0 ? pool.subset(perClass, seed) : pool;
         if (testPerClass > 0) {
             test = test.subset(testPerClass, seed);
@@ -116,9 +144,15 @@ public record DataSplits(ImageFolder train, ImageFolder validation, ImageFolder 
             train = ImageFolder.of(train.dir(), train.classes(), all, train.warnings());
         }
         if (train.size() == 0) {
-            throw new DataException("no training images in " + (src.labels() != null ? src.labels() : src.root()));
+            throw new DataException("no training images in " + (src.labels() != null ? src.labels() : src.root())
+                    + (src.exclude() != null ? " once those listed in " + src.exclude() + " are left out" : ""));
         }
-        return new DataSplits(train, val, test);
+        DataSplits splits = new DataSplits(train, val, test);
+        String leak = SameImages.warning(SameImages.acrossSplits(splits), src.root());
+        if (leak != null) {
+            log.accept(leak);
+        }
+        return splits;
     }
 
     /** The CSV's rows as train / valid (null when none) / test (null when none) sets over the train rows' classes. */

@@ -73,6 +73,7 @@ public final class HtmlReport {
             h.append("<h2>Top losses: misclassified test images</h2>").append(gallery(r.testEval(), r.data().test(), r.classes(), r.preprocessing(), r.net()));
         }
         h.append("<h2>Images per class</h2>").append(counts(r));
+        h.append(r.check() != null ? CheckSection.section(r.check(), r.preprocessing(), 2) : CheckSection.exactOnly(r.data(), cfg.data()));
         h.append("<h2>Skipped images</h2>");
         var skipped = r.badImages().list();
         if (skipped.isEmpty()) {

@@ -77,6 +77,15 @@ public final class MetricsJson {
             skipped.addObject().put("file", e.getKey().toString()).put("reason", e.getValue());
         }
         root.set("recipe", Json.tree(cfg.recipe()));
+        if (r.check() != null) {
+            root.set("data_check", dev.graft.check.CheckJson.build(r.check(), false));
+        } else {
+            ArrayNode leaks = root.putObject("data_check").put("features", false).putArray("train_test_same_images");
+            for (dev.graft.data.SameImages.Leak l : dev.graft.data.SameImages.acrossSplits(r.data())) {
+                leaks.addObject().put("test", l.test().path().toString()).put("train", l.train().path().toString())
+                        .put("how", l.sameFile() ? "same file" : "same bytes");
+            }
+        }
         return root;
     }
 

@@ -1,5 +1,6 @@
 package dev.graft.train;
 
+import dev.graft.check.CheckResult;
 import dev.graft.data.BadImages;
 import dev.graft.data.DataSplits;
 import dev.graft.data.Preprocessing;
@@ -33,13 +34,14 @@ public final class FineTuning {
      * Everything a finished run produced: the network, where it came from, the data, per-epoch metrics, the test
      * predictions, skipped images, how the head started, the source's zero-shot accuracy, the total and per-stage
      * seconds, which model the run kept and why ({@code selection}, null when there was no choice), the models it had
-     * ready along the way (time to accuracy), the test figures with test-time augmentation, warnings, and the
-     * default recipe's search (null for a single training run).
+     * ready along the way (time to accuracy), the test figures with test-time augmentation, warnings, the
+     * default recipe's search (null for a single training run), and the data check on the source features (null
+     * when the run computed none).
      */
     public record Result(Network net, Backbone backbone, DataSplits data, Preprocessing preprocessing,
                          List<EpochMetrics> history, Evaluation testEval, BadImages badImages, String headInit,
                          String zeroShot, double seconds, Map<String, Double> stages, String selection, List<Milestone> milestones,
-                         Evaluation ttaEval, List<String> warnings, SearchReport search) {
+                         Evaluation ttaEval, List<String> warnings, SearchReport search, CheckResult check) {
         public List<String> classes() {
             return data.classes();
         }
@@ -70,7 +72,9 @@ public final class FineTuning {
         // 2. the target model copies every layer and parameter of the source except its output layer
         Network net = targetNetwork(cfg, source, data.classes().size(), ctx.manager());
         BadImages bad = new BadImages(log);
-        SourceFeatures features = new SourceFeatures(net, data, pre, opts, bad);
+        // through the feature cache graft check shares (by image content, for this source model)
+        SourceFeatures features = new SourceFeatures(net, data, pre, opts, bad,
+                scratch ? null : FeatureCache.of(source, cfg.classifier(), net, pre, log));
         String zeroShot = scratch ? null : ZeroShot.measure(source, data, features::test);
         stages.lap("data and source model");
 
@@ -86,6 +90,13 @@ public final class FineTuning {
             milestones.add(new Milestone("probe on the training images", stages.total(), acc));
         }
         stages.lap("head");
+        // the data check on the same features and the probe's lambda (docs/DATA_CHECK.md)
+        CheckResult check = probe == null ? null : DataCheckRun.onFeatures(cfg.data(), data, features.train(), features.validation(),
+                features.test(), probe.cv().lambda(), probe.cv().folds(), features.cache(), recipe.seed());
+        if (check != null) {
+            log.accept(check.summary());
+            stages.lap("data check");
+        }
         log.accept("model: " + source.architecture().name() + " from " + source.source() + ", new output layer "
                 + net.headName() + " " + net.featureDim() + " -> " + data.classes().size() + " (" + headInit + ")");
         log.accept("preprocessing: " + pre.describe() + "; " + cfg.precision().describe());
@@ -112,7 +123,7 @@ public final class FineTuning {
         milestones.add(new Milestone("final model", stages.total(), test == null ? Double.NaN : test.accuracy()));
         Evaluation tta = tta(cfg, net, data, pre, opts, bad, stages, log);
         return new Result(net, source, data, pre, out.history(), test, bad, headInit, zeroShot, stages.total(), stages.done(log),
-                out.selection(), milestones, tta, warnings, out.search());
+                out.selection(), milestones, tta, warnings, out.search(), check);
     }
 
     /**

@@ -115,6 +115,55 @@ public final class LinearProbe {
         return new CrossValidation(lambdas[best], k, lambdas, loss, acc);
     }
 
+    /** L-BFGS iterations of each out-of-fold fit: past ~100 the loss moves by 1e-4 relative and the probabilities with it. */
+    static final int OUT_OF_FOLD_ITERATIONS = 100;
+
+    /**
+     * Out-of-fold class probabilities of every row of {@code train} (n x classes): each row is predicted by the fit
+     * at {@code lambda} on the other {@code k - 1} folds, with the folds {@link #crossValidate} deals for the same
+     * rows, k and seed. The input of confident learning (the data check): no row is scored by a fit that saw its label.
+     */
+    public double[][] outOfFold(FeatureSet train, double lambda, int k, long seed) {
+        int[] fold = folds(train.labels(), k, seed);
+        double[][] out = new double[train.size()][];
+        for (int f = 0; f < k; f++) {
+            FeatureSet fit = train.select(fold, f, false);
+            if (fit.size() == 0) {
+                continue;
+            }
+            Fit w = fit(fit, lambda, OUT_OF_FOLD_ITERATIONS);
+            for (int n = 0; n < train.size(); n++) {
+                if (fold[n] == f) {
+                    out[n] = probabilities(w, train.features(), n * dim);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Softmax of one row's logits under fitted weights, in double. */
+    double[] probabilities(Fit fit, float[] x, int offset) {
+        double[] z = new double[classes];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < classes; c++) {
+            double v = fit.bias()[c];
+            for (int j = 0; j < dim; j++) {
+                v += fit.weight()[c * dim + j] * x[offset + j];
+            }
+            z[c] = v;
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (int c = 0; c < classes; c++) {
+            z[c] = Math.exp(z[c] - max);
+            sum += z[c];
+        }
+        for (int c = 0; c < classes; c++) {
+            z[c] /= sum;
+        }
+        return z;
+    }
+
     /** Fold index per sample: each class's samples shuffled (seeded) and dealt round-robin into k folds. */
     static int[] folds(int[] labels, int k, long seed) {
         int[] fold = new int[labels.length];

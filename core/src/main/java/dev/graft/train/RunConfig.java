@@ -31,11 +31,12 @@ import java.util.Locale;
  * @param labels         a CSV of file,label[,split] rows instead of class folders (null: folders)
  * @param testSplit      share of each class held out as the test set when the data has none (0: the data's own)
  * @param splitSeed      seeds that test split (the data's seed, independent of the recipe's)
+ * @param exclude        a list of images to leave out (train --exclude; null: none), see {@link dev.graft.data.Exclusions}
  */
 public record RunConfig(Path data, String model, Path weights, String classifier, Normalization normalization, int imageSize,
                         boolean shortSide, int perClass, int testPerClass, Recipe recipe, int workers, OnBadImage onBadImage,
                         long maxPixels, int checkpointEvery, Precision precision, int tta, LrFinder.Sweep lrFind,
-                        Path labels, double testSplit, long splitSeed) {
+                        Path labels, double testSplit, long splitSeed, Path exclude) {
 
     public RunConfig {
         if (data == null && labels == null) {
@@ -88,13 +89,13 @@ public record RunConfig(Path data, String model, Path weights, String classifier
 
     /** Where the images and labels come from. */
     public dev.graft.data.DataSplits.Source source() {
-        return new dev.graft.data.DataSplits.Source(data, labels, testSplit, splitSeed);
+        return new dev.graft.data.DataSplits.Source(data, labels, testSplit, splitSeed, exclude);
     }
 
     /** A run on {@code data} with {@code model} and everything else at its default. */
     public static Builder builder(Path data, String model, Recipe recipe) {
         return new Builder(new RunConfig(data, model, null, null, Normalization.WEIGHTS, 0, false, 0, 0, recipe, 0,
-                OnBadImage.SKIP, ImageDecoder.DEFAULT_MAX_PIXELS, 0, Precision.AUTO, 0, null, null, 0, 0));
+                OnBadImage.SKIP, ImageDecoder.DEFAULT_MAX_PIXELS, 0, Precision.AUTO, 0, null, null, 0, 0, null));
     }
 
     public Builder toBuilder() {
@@ -123,6 +124,7 @@ public record RunConfig(Path data, String model, Path weights, String classifier
         private Path labels;
         private double testSplit;
         private long splitSeed;
+        private Path exclude;
 
         Builder(RunConfig c) {
             data = c.data;
@@ -145,6 +147,7 @@ public record RunConfig(Path data, String model, Path weights, String classifier
             labels = c.labels;
             testSplit = c.testSplit;
             splitSeed = c.splitSeed;
+            exclude = c.exclude;
         }
 
         public Builder weights(Path v) {
@@ -237,9 +240,14 @@ public record RunConfig(Path data, String model, Path weights, String classifier
             return this;
         }
 
+        public Builder exclude(Path v) {
+            exclude = v;
+            return this;
+        }
+
         public RunConfig build() {
             return new RunConfig(data, model, weights, classifier, normalization, imageSize, shortSide, perClass, testPerClass,
-                    recipe, workers, onBadImage, maxPixels, checkpointEvery, precision, tta, lrFind, labels, testSplit, splitSeed);
+                    recipe, workers, onBadImage, maxPixels, checkpointEvery, precision, tta, lrFind, labels, testSplit, splitSeed, exclude);
         }
     }
 }

@@ -12,7 +12,8 @@ import java.util.function.Supplier;
  * The untouched source body's pooled features of the training, validation and test images, each computed once,
  * the first time something asks (the probe, its evaluation, the zero-shot accuracy, a frozen body's head-only
  * training, the data check), and shared from then on. They describe the source's weights: once training has
- * started changing the body ({@link #seal}), a set not computed before can no longer be.
+ * started changing the body ({@link #seal}), a set not computed before can no longer be. With a {@link FeatureCache}
+ * (graft check's, by image content), images seen before by the same source model are not computed again.
  */
 public final class SourceFeatures {
     private final Network net;
@@ -20,6 +21,7 @@ public final class SourceFeatures {
     private final Preprocessing pre;
     private final TrainOptions opts;
     private final BadImages bad;
+    private final FeatureCache cache;
     private FeatureSet train;
     private FeatureSet validation;
     private FeatureSet test;
@@ -29,6 +31,12 @@ public final class SourceFeatures {
     private long images;
 
     public SourceFeatures(Network net, DataSplits data, Preprocessing pre, TrainOptions opts, BadImages bad) {
+        this(net, data, pre, opts, bad, null);
+    }
+
+    /** With {@code cache} (null: none) remembering features across runs and graft check. */
+    public SourceFeatures(Network net, DataSplits data, Preprocessing pre, TrainOptions opts, BadImages bad, FeatureCache cache) {
+        this.cache = cache;
         this.net = net;
         this.data = data;
         this.pre = pre;
@@ -108,10 +116,16 @@ public final class SourceFeatures {
             throw new IllegalStateException("the source body's features of " + folder.dir() + " were not computed before training changed the body");
         }
         long t0 = System.nanoTime();
-        FeatureSet fs = FeatureSet.compute(net, folder, pre, opts, bad);
+        FeatureSet fs = cache == null ? FeatureSet.compute(net, folder, pre, opts, bad)
+                : cache.compute(net, folder, pre, opts, bad, FeatureCache.Progress.NONE);
         seconds += (System.nanoTime() - t0) / 1e9;
         images += fs.size();
         return fs;
+    }
+
+    /** The cache these features go through (null: none): pixel spreads and thumbnails for the data check. */
+    public FeatureCache cache() {
+        return cache;
     }
 
     /** Seconds per image of the feature passes so far (the body's inference speed here, decoding included). */
