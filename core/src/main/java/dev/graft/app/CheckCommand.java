@@ -52,7 +52,7 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         data.root(); // --data or --labels is required
         Torch.threads(data.threads);
-        RunConfig cfg = data.config(Recipe.auto(Recipe.Mode.PROBE, 0, seed), 0).build();
+        RunConfig cfg = data.config(Recipe.auto(Recipe.Mode.PROBE, data.model, 0, seed), 0).build();
         Path dir = out != null ? out : RunFolder.fresh(Path.of("runs"), "check");
         RunFolder.forNewRun(dir, cfg, overwrite, System.out);
         boolean bar = !noProgress && RunFolder.interactive();

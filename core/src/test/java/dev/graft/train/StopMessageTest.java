@@ -30,9 +30,9 @@ class StopMessageTest {
              BatchSource source = BatchSource.images(data.train(), Transforms.bookTest(Fixtures.SMALL), Fixtures.SMALL, 4, 1,
                      Fixtures.quiet(), new BadImages(s -> { }))) {
             Network net = Fixtures.resnet18(m);
-            Trainer t = new Trainer(net, ParamGroups.bodyAndHead(net, 1e-5, 1e-4), LrSchedule.of(r, 2), new GroupedSgd(0, 0),
-                    new Loss(Recipe.Reduction.SUM), source, 1, 1, List.of(), new StopSignal());
-            new Checkpointing(ckpt, 0, Json.object(), log::add).onStop(t);
+            Trainer t = new Trainer(new TrainingPlan(net, ParamGroups.bodyAndHead(net, 1e-5, 1e-4), LrSchedule.of(r, 2), new Sgd(0),
+                    new Loss(Recipe.Reduction.SUM), source, 1, 1), List.of(), new StopSignal());
+            new Checkpointing(Checkpointing.Target.single(ckpt, 0, Json.object()), log::add).onStop(t);
         }
         return log;
     }
