@@ -2,6 +2,7 @@ package dev.graft.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -200,8 +201,10 @@ public final class Conv2d extends Module {
                 Layers l = new Layers(m);
                 Conv2d conv = l.conv(in, out, 1, stride, 0, 1, true);
                 // deterministic values without touching the engine's random generator
-                conv.weight().set(m.arange(out * in).toType(DataType.FLOAT32, false).mul(0.37).sin().mul(0.05).toFloatArray());
-                conv.bias().set(m.arange(out).toType(DataType.FLOAT32, false).cos().toFloatArray());
+                // (an indexed copy: NDArray.set(Buffer) makes libtorch print a deprecation warning on every command)
+                conv.weight().set(new NDIndex(":"), m.arange(out * in).toType(DataType.FLOAT32, false).mul(0.37).sin().mul(0.05)
+                        .reshape(conv.weight().getShape()));
+                conv.bias().set(new NDIndex(":"), m.arange(out).toType(DataType.FLOAT32, false).cos());
                 NDArray x = Compute.toChannelsLast(m.arange(2 * in * side * side).toType(DataType.FLOAT32, false).mul(0.11).sin()
                         .reshape(2, in, side, side));
                 NDArray a = JniUtils.convolution((PtNDArray) x, (PtNDArray) conv.weight(), (PtNDArray) conv.bias(), conv.stride,
