@@ -46,8 +46,7 @@ public final class DataCheckRun {
         // every training image is checked: no validation split is carved
         DataSplits data = DataSplits.load(cfg.source(), cfg.perClass(), cfg.testPerClass(), 0, seed, log);
         List<String> classes = data.classes();
-        log.accept(String.format(Locale.ROOT, "data: %d classes %s, %d train images %s, %d test images", classes.size(), classes,
-                data.train().size(), Arrays.toString(data.train().countPerClass()), data.test().size()));
+        log.accept(FineTuning.describe(data));
         Architecture arch = Architectures.get(cfg.model());
         Preprocessing pre = FineTuning.preprocessing(cfg, arch);
         Backbone source = Backbone.load(arch, cfg.weights(), true, ctx.downloader(), pre, log);
