@@ -1,5 +1,7 @@
 package dev.graft.app;
 
+import dev.graft.api.OutputFolder;
+import dev.graft.api.RunFolder;
 import ai.djl.ndarray.NDManager;
 import dev.graft.check.CheckJson;
 import dev.graft.check.CheckResult;
@@ -53,9 +55,9 @@ final class CheckCommand implements Callable<Integer> {
         data.root(); // --data or --labels is required
         Torch.threads(data.threads);
         RunConfig cfg = data.config(Recipe.auto(Recipe.Mode.PROBE, data.model, 0, seed), 0).build();
-        Path dir = out != null ? out : RunFolder.fresh(Path.of("runs"), "check");
+        Path dir = out != null ? out : OutputFolder.fresh(Path.of("runs"), "check");
         RunFolder.forNewRun(dir, cfg, overwrite, System.out);
-        boolean bar = !noProgress && RunFolder.interactive();
+        boolean bar = !noProgress && Interrupts.interactive();
         try (NDManager m = Torch.newManager()) {
             DataCheckRun.Outcome o = DataCheckRun.run(cfg, RunFolder.sweepContext(cfg, m, System.out, bar),
                     bar ? new BarProgress() : new LineProgress(System.out));

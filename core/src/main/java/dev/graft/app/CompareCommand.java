@@ -1,5 +1,8 @@
 package dev.graft.app;
 
+import dev.graft.api.Console;
+import dev.graft.api.OutputFolder;
+import dev.graft.api.RunFolder;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.model.nn.Torch;
@@ -66,13 +69,13 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         data.root(); // --data or --labels is required
         Torch.threads(data.threads);
-        StopSignal stop = RunFolder.interruptible(System.out);
-        if (Files.isDirectory(out) && !RunFolder.isEmpty(out) && !Files.isRegularFile(out.resolve("compare.json"))
+        StopSignal stop = Interrupts.interruptible(System.out);
+        if (Files.isDirectory(out) && !OutputFolder.isEmpty(out) && !Files.isRegularFile(out.resolve("compare.json"))
                 && !overwrite) {
             throw new IllegalArgumentException("--out " + out + " is not empty and holds no earlier compare; choose a new or empty folder");
         }
         Files.createDirectories(out);
-        int trainSize = RunFolder.trainSize(data, recipe.recipe);
+        int trainSize = data.trainSize(recipe.recipe);
         Map<String, List<Run>> byMode = new LinkedHashMap<>();
         for (String mode : modes) {
             // "source-class" is finetune with the head started from the source classifier (the book's exercise 4)
@@ -83,7 +86,7 @@ final class CompareCommand implements Callable<Integer> {
                 RunConfig cfg = data.config(r0, 0).build();
                 System.out.println("\n== " + mode + ", seed " + seed + " ==");
                 FineTuning.Result r = RunFolder.train(cfg, out.resolve(mode + "-seed" + seed), overwrite, System.out,
-                        RunFolder.interactive(), stop, saveModels);
+                        Interrupts.interactive(), stop, saveModels);
                 EpochMetrics last = r.history().get(r.history().size() - 1);
                 // epoch 0 (the probe head, before any training step) has no training speed
                 double rate = r.history().stream().mapToDouble(EpochMetrics::examplesPerSec).filter(Double::isFinite)

@@ -100,4 +100,12 @@ final class DataOptions {
                 .imageSize(imageSize == null ? 0 : imageSize).shortSide(shortSide).perClass(perClass).testPerClass(testPerClass)
                 .workers(workers).onBadImage(onBadImage).maxPixels(maxPixels).checkpointEvery(checkpointEvery).precision(precision).tta(tta).exclude(exclude);
     }
+
+    /** The number of training images the run will use, for the auto recipe (0 for the other presets: not needed). */
+    int trainSize(dev.graft.train.Recipe.Preset preset) {
+        if (preset != dev.graft.train.Recipe.Preset.AUTO) {
+            return 0;
+        }
+        return dev.graft.data.DataSplits.load(source(), perClass, 0, 0, 0, s -> { }).train().size();
+    }
 }

@@ -1,5 +1,7 @@
 package dev.graft.app;
 
+import dev.graft.api.Console;
+import dev.graft.api.RunFolder;
 import dev.graft.model.Architectures;
 import dev.graft.model.nn.Precision;
 import dev.graft.model.nn.Torch;
@@ -63,8 +65,8 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Torch.threads(threads);
-        StopSignal stop = RunFolder.interruptible(System.out);
-        boolean progress = RunFolder.interactive();
+        StopSignal stop = Interrupts.interruptible(System.out);
+        boolean progress = Interrupts.interactive();
         Downloader dl = new Downloader(Downloader.defaultCache(), System.out::println, progress);
         Path dataDir = data != null ? data : fetchHotdog(dl);
         boolean needWeights = modes.stream().anyMatch(m -> Recipe.Mode.parse(m) != Recipe.Mode.SCRATCH);

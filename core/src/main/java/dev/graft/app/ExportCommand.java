@@ -1,5 +1,6 @@
 package dev.graft.app;
 
+import dev.graft.api.OutputFolder;
 import ai.djl.ndarray.NDManager;
 import dev.graft.data.Preprocessing;
 import dev.graft.model.Network;
@@ -148,7 +149,7 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     private void claimOut() throws IOException {
-        if (RunFolder.claim(out, overwrite, ExportCommand::isGraftExport, "export", "", "")) {
+        if (OutputFolder.claim(out, overwrite, ExportCommand::isGraftExport, "export", "", "")) {
             System.out.println("replacing the earlier export in " + out + " (--overwrite)");
         }
     }

@@ -1,5 +1,7 @@
 package dev.graft.app;
 
+import dev.graft.api.OutputFolder;
+import dev.graft.api.RunFolder;
 import ai.djl.ndarray.NDManager;
 import dev.graft.model.nn.Torch;
 import dev.graft.report.LrFindPage;
@@ -32,14 +34,14 @@ final class LrFindCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         data.root(); // --data or --labels is required
         Torch.threads(data.threads);
-        RunConfig cfg = data.config(recipe.resolve(RunFolder.trainSize(data, recipe.recipe), data.model), 0).build();
-        Path dir = out != null ? out : RunFolder.fresh(Path.of("runs"), "lr-find");
+        RunConfig cfg = data.config(recipe.resolve(data.trainSize(recipe.recipe), data.model), 0).build();
+        Path dir = out != null ? out : OutputFolder.fresh(Path.of("runs"), "lr-find");
         // only an earlier sweep's folder is replaced; anything else must be new or empty
-        if (Files.isDirectory(dir) && !RunFolder.isEmpty(dir) && !Files.exists(dir.resolve("lr-find.json"))) {
+        if (Files.isDirectory(dir) && !OutputFolder.isEmpty(dir) && !Files.exists(dir.resolve("lr-find.json"))) {
             throw new IllegalArgumentException("--out " + dir + " is not empty and holds no earlier sweep; choose a new or empty folder");
         }
         try (NDManager m = Torch.newManager()) {
-            LrFinder.Sweep s = LrFinder.run(cfg, RunFolder.sweepContext(cfg, m, System.out, RunFolder.interactive()));
+            LrFinder.Sweep s = LrFinder.run(cfg, RunFolder.sweepContext(cfg, m, System.out, Interrupts.interactive()));
             LrFindPage.write(dir, s, cfg);
             System.out.println("plot and values written to " + dir.resolve("lr-find.html") + " and lr-find.json");
         }

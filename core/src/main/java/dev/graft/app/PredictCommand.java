@@ -1,5 +1,6 @@
 package dev.graft.app;
 
+import dev.graft.api.Classifier;
 import dev.graft.data.BadImageException;
 import dev.graft.data.ImageFolder;
 import dev.graft.data.OnBadImage;

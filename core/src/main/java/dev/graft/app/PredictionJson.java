@@ -1,5 +1,6 @@
 package dev.graft.app;
 
+import dev.graft.api.Classifier;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.util.Json;

@@ -1,5 +1,6 @@
 package dev.graft.app;
 
+import dev.graft.api.Classifier;
 import dev.graft.data.BadImageException;
 import dev.graft.data.ImageDecoder;
 import dev.graft.data.RgbImage;

@@ -1,5 +1,6 @@
 package dev.graft.app;
 
+import dev.graft.api.Classifier;
 import dev.graft.data.ImageDecoder;
 import dev.graft.util.Json;
 import io.javalin.Javalin;

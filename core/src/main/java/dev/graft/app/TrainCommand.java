@@ -1,5 +1,6 @@
 package dev.graft.app;
 
+import dev.graft.api.RunFolder;
 import ai.djl.ndarray.NDManager;
 import dev.graft.model.nn.Torch;
 import dev.graft.train.Checkpoint;
@@ -45,7 +46,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Torch.threads(data.threads);
-        StopSignal stop = RunFolder.interruptible(System.out);
+        StopSignal stop = Interrupts.interruptible(System.out);
         RunFolder folder;
         RunConfig cfg;
         Checkpoint.State state = null;
@@ -55,14 +56,14 @@ final class TrainCommand implements Callable<Integer> {
             state = folder.checkpoint();
         } else {
             data.root(); // --data or --labels is required
-            cfg = data.config(recipe.resolve(RunFolder.trainSize(data, recipe.recipe), data.model), checkpointEvery).build();
+            cfg = data.config(recipe.resolve(data.trainSize(recipe.recipe), data.model), checkpointEvery).build();
             folder = RunFolder.forNewRun(out, cfg, overwrite, System.out);
         }
         try (NDManager m = Torch.newManager()) {
             if (resume == null && recipe.lr != null && recipe.lr.find()) {
                 cfg = LrFindCommand.withSuggestion(cfg, m, folder);
             }
-            boolean bar = !noProgress && RunFolder.interactive();
+            boolean bar = !noProgress && Interrupts.interactive();
             FineTuning.Result r = FineTuning.run(cfg, folder.context(cfg, m, System.out, bar, stop, state, resumeAnyway, List.of()));
             folder.finish(r, cfg, true, System.out);
         }

@@ -18,7 +18,7 @@ import java.util.Map;
  * A bundle from a source model and a head fitted elsewhere: the body copied from the source weights, the new output
  * layer set to the given weights. For heads fitted on features computed outside {@code graft train} (Apache Spark's
  * {@code fit-head}); the folder is an ordinary bundle that {@code predict}, {@code serve}, {@code export} and
- * {@link dev.graft.app.Classifier} read like any other.
+ * {@code dev.graft.api.Classifier} read like any other.
  */
 public final class HeadBundle {
     private HeadBundle() {

@@ -1,5 +1,6 @@
 package dev.graft.app;
 
+import dev.graft.api.Classifier;
 import dev.graft.Browser;
 import dev.graft.Shared;
 import org.junit.jupiter.api.Test;

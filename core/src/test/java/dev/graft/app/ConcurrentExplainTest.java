@@ -1,5 +1,6 @@
 package dev.graft.app;
 
+import dev.graft.api.Classifier;
 import ai.djl.training.GradientCollector;
 import dev.graft.Shared;
 import dev.graft.data.ImageDecoder;

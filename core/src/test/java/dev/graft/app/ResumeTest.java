@@ -1,5 +1,6 @@
 package dev.graft.app;
 
+import dev.graft.api.RunFolder;
 import dev.graft.Shared;
 import ai.djl.ndarray.NDManager;
 import dev.graft.model.nn.Torch;
@@ -154,7 +155,7 @@ class ResumeTest {
         Path b = tmp.resolve("stopped");
         TrainCommand cmd = new TrainCommand();
         Main.commandLine(cmd).parseArgs(a.subList(1, a.size()).toArray(new String[0]));
-        RunConfig cfg = cmd.data.config(cmd.recipe.resolve(RunFolder.trainSize(cmd.data, cmd.recipe.recipe), cmd.data.model), 1).build();
+        RunConfig cfg = cmd.data.config(cmd.recipe.resolve(cmd.data.trainSize(cmd.recipe.recipe), cmd.data.model), 1).build();
         StopSignal stop = new StopSignal();
         TrainingListener stopper = new TrainingListener() {
             int n;

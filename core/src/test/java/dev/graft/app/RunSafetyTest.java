@@ -1,5 +1,7 @@
 package dev.graft.app;
 
+import dev.graft.api.OutputFolder;
+import dev.graft.api.RunFolder;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -69,7 +71,7 @@ class RunSafetyTest {
         // without --out every run gets a fresh folder
         Path parent = tmp.resolve("runs");
         Files.createDirectories(parent.resolve("finetune-1"));
-        assertEquals(parent.resolve("finetune-2"), RunFolder.fresh(parent, "finetune"));
+        assertEquals(parent.resolve("finetune-2"), OutputFolder.fresh(parent, "finetune"));
     }
 
     /** A run on {@code data} stopped (Ctrl-C) after its first step, so it has a checkpoint to resume. */

@@ -1,7 +1,7 @@
 package dev.graft.spark;
 
 import ai.djl.pytorch.jni.JniUtils;
-import dev.graft.app.Classifier;
+import dev.graft.api.Classifier;
 import dev.graft.model.nn.Precision;
 import dev.graft.model.nn.Torch;
 import dev.graft.util.AtomicFolder;

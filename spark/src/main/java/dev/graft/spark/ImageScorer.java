@@ -1,6 +1,6 @@
 package dev.graft.spark;
 
-import dev.graft.app.Classifier;
+import dev.graft.api.Classifier;
 import dev.graft.data.BadImageException;
 import dev.graft.data.RgbImage;
 import dev.graft.train.Bundle;

@@ -1,7 +1,7 @@
 package dev.graft.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.graft.app.Classifier;
+import dev.graft.api.Classifier;
 import dev.graft.train.Bundle;
 import dev.graft.util.Json;
 import org.apache.spark.sql.Dataset;

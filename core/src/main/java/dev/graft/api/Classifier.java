@@ -1,4 +1,4 @@
-package dev.graft.app;
+package dev.graft.api;
 
 import ai.djl.ndarray.NDManager;
 import dev.graft.data.BadImageException;
@@ -166,7 +166,8 @@ public final class Classifier implements AutoCloseable {
         return predictor.probabilities(images, tta);
     }
 
-    List<Prediction> top(float[] p, int k) {
+    /** The {@code k} most probable classes of one image's probabilities, most probable first. */
+    public List<Prediction> top(float[] p, int k) {
         Integer[] idx = new Integer[p.length];
         for (int i = 0; i < p.length; i++) {
             idx[i] = i;
@@ -193,7 +194,8 @@ public final class Classifier implements AutoCloseable {
         return dev.graft.report.HeatMaps.overlay(predictor.crop(image), heat);
     }
 
-    Predictor predictor() {
+    /** The prediction path this classifier runs (for graft's server, which batches requests itself). */
+    public Predictor predictor() {
         return predictor;
     }
 

@@ -1,4 +1,4 @@
-package dev.graft.app;
+package dev.graft.api;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -20,13 +20,14 @@ import java.util.Locale;
  * What a person sees during training: the time estimate before starting, a progress bar with ETA while an epoch
  * runs, and after each epoch the book's line (loss, train acc, test acc, examples/sec).
  */
-final class Console implements TrainingListener {
+public final class Console implements TrainingListener {
     private final PrintStream out;
     private final boolean bar;
     private ProgressBar progress;
     private boolean estimated;
 
-    Console(PrintStream out, boolean bar) {
+    /** Prints to {@code out}; with {@code bar}, a progress bar while an epoch runs (for terminals). */
+    public Console(PrintStream out, boolean bar) {
         this.out = out;
         this.bar = bar;
     }
@@ -79,7 +80,8 @@ final class Console implements TrainingListener {
         return n / (best * (t.network().isFrozenBody() ? 1.1 : 3.0));
     }
 
-    static String human(double seconds) {
+    /** Seconds as a person reads them (42 s, 3.5 min, 1.2 h). */
+    public static String human(double seconds) {
         if (Double.isNaN(seconds)) {
             return "unknown";
         }
@@ -144,11 +146,26 @@ final class Console implements TrainingListener {
         }
     }
 
+    /** What a finished run says last: the per-class table, the test accuracy, what was kept, and where the files are. */
+    public static void finished(PrintStream console, dev.graft.train.FineTuning.Result r, dev.graft.train.RunConfig cfg,
+                                java.nio.file.Path target, boolean saveModel) {
+        classSummary(console, r.testEval(), r.classes());
+        if (r.ttaEval() != null) {
+            console.printf(Locale.ROOT, "test accuracy with test-time augmentation (%d views): %.4f (plain %.4f)%n", cfg.tta(),
+                    r.ttaEval().accuracy(), r.testAcc());
+        }
+        String kept = r.selection() == null ? "" : r.selection().startsWith("kept the probe") ? " (kept the probe)" : " (kept the fine-tuned network)";
+        console.printf(Locale.ROOT, "%s%s: test accuracy %.4f after %d epoch(s), %s; %d image(s) skipped%s%n", cfg.recipe().mode().label(), kept,
+                r.testAcc(), r.history().stream().filter(e -> e.epoch() > 0).count(), human(r.seconds()), r.badImages().count(),
+                r.zeroShot() != null ? "; source model zero-shot: " + r.zeroShot() : "");
+        console.println((saveModel ? "model, " : "") + "metrics.json and report.html written to " + target);
+    }
+
     /**
      * The test set per class after a run: precision, recall, F1 and images per class (the 10 weakest by F1 when
      * there are more than 20 classes), macro and weighted averages, top-5 from 5 classes on, the most-confused pairs.
      */
-    static void classSummary(PrintStream out, dev.graft.train.Evaluation e, java.util.List<String> classes) {
+    public static void classSummary(PrintStream out, dev.graft.train.Evaluation e, java.util.List<String> classes) {
         if (e == null || e.size() == 0) {
             return;
         }

@@ -1,4 +1,4 @@
-package dev.graft.app;
+package dev.graft.api;
 
 import ai.djl.ndarray.NDManager;
 import dev.graft.report.HtmlReport;
@@ -36,7 +36,7 @@ import java.util.stream.Stream;
  * (its config.json, checkpoint and sweep), so until it has finished {@code DIR} is the earlier run, whole: its
  * model predicts, and {@code --resume DIR} continues the new run.
  */
-final class RunFolder {
+public final class RunFolder {
     static final String CONFIG = "config.json";
     static final String CHECKPOINT = "checkpoint.safetensors";
     /** Where a run that replaces an earlier one works until it has finished. */
@@ -45,9 +45,9 @@ final class RunFolder {
     static final List<String> RUN_FILES = java.util.stream.Stream.concat(Bundle.FILES.stream(), Stream.of(CONFIG, CHECKPOINT,
             CHECKPOINT + ".tmp", "metrics.json", "report.html", "lr-find.html", "lr-find.json", NEXT)).toList();
     /** Where this run writes while it runs: the folder, or {@link #NEXT} inside it when it replaces an earlier run. */
-    final Path dir;
+    public final Path dir;
     /** The run folder (--out). */
-    final Path target;
+    public final Path target;
 
     private RunFolder(Path dir, Path target) {
         this.dir = dir;
@@ -58,19 +58,19 @@ final class RunFolder {
      * A folder for a new run: {@code out}, or without it a fresh {@code runs/<mode>-N}. An existing folder must be
      * empty, or an earlier graft run's with {@code overwrite}; never inside the data folder.
      */
-    static RunFolder forNewRun(Path out, RunConfig cfg, boolean overwrite, PrintStream console) throws IOException {
-        Path dir = out != null ? out : fresh(Path.of("runs"), cfg.recipe().mode().label());
+    public static RunFolder forNewRun(Path out, RunConfig cfg, boolean overwrite, PrintStream console) throws IOException {
+        Path dir = out != null ? out : OutputFolder.fresh(Path.of("runs"), cfg.recipe().mode().label());
         // compared as real paths: a symbolic link (to the data, or inside it) must not hide that the run would write there
-        Path data = real(cfg.data());
-        Path target = real(dir);
+        Path data = OutputFolder.real(cfg.data());
+        Path target = OutputFolder.real(dir);
         if (cfg.labels() == null && target.startsWith(data)) {
             throw new IllegalArgumentException("--out " + dir + " is inside the data folder " + cfg.data()
                     + "; the run would write its files among the images. Choose a folder outside it");
         }
         if (cfg.labels() != null) {
             // images listed in a CSV can be anywhere: refuse only a folder that holds some of them (or the CSV)
-            boolean holdsImages = target.equals(real(cfg.labels()).getParent()) || dev.graft.data.CsvLabels.read(cfg.labels(), cfg.data())
-                    .stream().anyMatch(r -> real(r.file()).startsWith(target));
+            boolean holdsImages = target.equals(OutputFolder.real(cfg.labels()).getParent()) || dev.graft.data.CsvLabels.read(cfg.labels(), cfg.data())
+                    .stream().anyMatch(r -> OutputFolder.real(r.file()).startsWith(target));
             if (holdsImages) {
                 throw new IllegalArgumentException("--out " + dir + " holds images listed in " + cfg.labels()
                         + " (or the CSV itself); the run would write its files among them. Choose another folder");
@@ -79,7 +79,7 @@ final class RunFolder {
         if (Files.isDirectory(dir)) {
             AtomicFolder.recover(dir);
         }
-        boolean replacing = claim(dir, overwrite, RunFolder::isGraftRun, "run", (Bundle.isBundle(dir) ? " (a trained model)" : ""),
+        boolean replacing = OutputFolder.claim(dir, overwrite, RunFolder::isGraftRun, "run", (Bundle.isBundle(dir) ? " (a trained model)" : ""),
                 ", --resume " + dir + " to continue it");
         if (replacing) {
             console.println("replacing the earlier run in " + dir + " (--overwrite); it stays there, whole, until this run has finished");
@@ -101,61 +101,13 @@ final class RunFolder {
         return f;
     }
 
-    /**
-     * The path with every symbolic link resolved, as far as it exists (the rest appended as written, normalised):
-     * what a write to it would really touch.
-     */
-    static Path real(Path p) {
-        Path abs = p.toAbsolutePath().normalize();
-        Path existing = abs;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        if (existing == null) {
-            return abs;
-        }
-        try {
-            return existing.toRealPath().resolve(existing.relativize(abs)).normalize();
-        } catch (IOException e) {
-            return abs;
-        }
-    }
-
-    /**
-     * Makes {@code dir} ready for a new {@code kind} ("run", "export") to be written into it: new or empty, or,
-     * with {@code overwrite}, one that graft wrote before ({@code ours}); never a file or anybody else's folder.
-     *
-     * @param held   what an earlier one holds, for the message (" (a trained model)")
-     * @param others other ways out, for the message (", --resume DIR to continue it")
-     * @return whether an earlier one is there, to be replaced
-     */
-    static boolean claim(Path dir, boolean overwrite, java.util.function.Predicate<Path> ours, String kind, String held, String others)
-            throws IOException {
-        boolean replacing = false;
-        if (Files.isDirectory(dir) && !isEmpty(dir)) {
-            if (!ours.test(dir)) {
-                throw new IllegalArgumentException("--out " + dir + " is not empty and is not a graft " + kind + " folder; graft will not "
-                        + "write into it. Choose a new or empty folder");
-            }
-            if (!overwrite) {
-                throw new IllegalArgumentException("--out " + dir + " holds an earlier graft " + kind + held + "; add --overwrite to replace it"
-                        + others + ", or choose another folder");
-            }
-            replacing = true;
-        } else if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--out " + dir + " is a file, not a folder");
-        }
-        Files.createDirectories(dir);
-        return replacing;
-    }
-
     /** The folder of an interrupted run, to resume. */
-    static RunFolder forResume(Path dir) {
+    public static RunFolder forResume(Path dir) {
         return forResume(dir, System.out);
     }
 
     /** The folder of an interrupted run, to resume: the run in it, or the --overwrite run that was replacing it. */
-    static RunFolder forResume(Path dir, PrintStream console) {
+    public static RunFolder forResume(Path dir, PrintStream console) {
         AtomicFolder.recover(dir);
         Path next = dir.resolve(NEXT);
         if (Files.isRegularFile(next.resolve(CONFIG))) {
@@ -178,23 +130,8 @@ final class RunFolder {
         return f;
     }
 
-    /** runs/<name>-1, -2, ...: the first that does not exist yet. */
-    static Path fresh(Path parent, String name) {
-        for (int n = 1; ; n++) {
-            Path p = parent.resolve(name + "-" + n);
-            if (!Files.exists(p)) {
-                return p;
-            }
-        }
-    }
-
-    /** Empty, or holding only an unfinished staging folder graft left (nothing was ever committed there). */
-    static boolean isEmpty(Path dir) throws IOException {
-        return AtomicFolder.isEmpty(dir);
-    }
-
     /** A folder graft wrote: a run's config.json (with its "recipe"), or a model bundle. */
-    static boolean isGraftRun(Path dir) {
+    public static boolean isGraftRun(Path dir) {
         if (Bundle.isBundle(dir)) {
             return true;
         }
@@ -205,20 +142,20 @@ final class RunFolder {
         }
     }
 
-    RunConfig readConfig() throws IOException {
+    public RunConfig readConfig() throws IOException {
         return Json.MAPPER.readValue(dir.resolve(CONFIG).toFile(), RunConfig.class);
     }
 
-    Path checkpointFile() {
+    public Path checkpointFile() {
         return dir.resolve(CHECKPOINT);
     }
 
-    Checkpoint.State checkpoint() throws IOException {
+    public Checkpoint.State checkpoint() throws IOException {
         return Checkpoint.load(checkpointFile());
     }
 
     /** What FineTuning.run needs, with this folder's checkpoint and the console listener first among the extras. */
-    RunContext context(RunConfig cfg, NDManager manager, PrintStream console, boolean progressBar, StopSignal stop,
+    public RunContext context(RunConfig cfg, NDManager manager, PrintStream console, boolean progressBar, StopSignal stop,
                        Checkpoint.State resume, boolean resumeAnyway, List<TrainingListener> extra) {
         List<TrainingListener> listeners = new ArrayList<>();
         listeners.add(new Console(console, progressBar));
@@ -228,12 +165,12 @@ final class RunFolder {
     }
 
     /** A context for a learning-rate sweep: downloads and console output, no checkpoint. */
-    static RunContext sweepContext(RunConfig cfg, NDManager manager, PrintStream console, boolean progressBar) {
+    public static RunContext sweepContext(RunConfig cfg, NDManager manager, PrintStream console, boolean progressBar) {
         return new RunContext(new Downloader(Downloader.defaultCache(), console::println, progressBar), manager,
                 TrainOptions.of(cfg, console::println), List.of(), new StopSignal(), null, null, false);
     }
 
-    void writeConfig(RunConfig cfg) throws IOException {
+    public void writeConfig(RunConfig cfg) throws IOException {
         Json.write(dir.resolve(CONFIG), cfg);
     }
 
@@ -242,7 +179,7 @@ final class RunFolder {
      * then moves them into place at once, dropping the checkpoint; a run that replaces an earlier one brings its
      * config.json and sweep along, and the earlier run's files it does not write again are removed in the same step.
      */
-    void finish(FineTuning.Result r, RunConfig cfg, boolean saveModel, PrintStream console) throws IOException {
+    public void finish(FineTuning.Result r, RunConfig cfg, boolean saveModel, PrintStream console) throws IOException {
         Path staged = AtomicFolder.stage(target);
         if (saveModel) {
             Bundle.writeFiles(staged, r, cfg);
@@ -259,27 +196,18 @@ final class RunFolder {
         }
         failBeforeCommit(staged);
         AtomicFolder.commit(target, staged, replacing ? RUN_FILES : List.of(CHECKPOINT, CHECKPOINT + ".tmp"));
-        Console.classSummary(console, r.testEval(), r.classes());
-        if (r.ttaEval() != null) {
-            console.printf(Locale.ROOT, "test accuracy with test-time augmentation (%d views): %.4f (plain %.4f)%n", cfg.tta(),
-                    r.ttaEval().accuracy(), r.testAcc());
-        }
-        String kept = r.selection() == null ? "" : r.selection().startsWith("kept the probe") ? " (kept the probe)" : " (kept the fine-tuned network)";
-        console.printf(Locale.ROOT, "%s%s: test accuracy %.4f after %d epoch(s), %s; %d image(s) skipped%s%n", cfg.recipe().mode().label(), kept,
-                r.testAcc(), r.history().stream().filter(e -> e.epoch() > 0).count(), Console.human(r.seconds()), r.badImages().count(),
-                r.zeroShot() != null ? "; source model zero-shot: " + r.zeroShot() : "");
-        console.println((saveModel ? "model, " : "") + "metrics.json and report.html written to " + target);
+        Console.finished(console, r, cfg, target, saveModel);
     }
 
-    /** Tests: a fault injected after the new files are written and before they are moved into place. */
-    static volatile java.util.function.Consumer<Path> beforeCommit = p -> { };
+    /** For tests of the atomic write: a fault injected after the new files are written and before they are moved into place. */
+    public static volatile java.util.function.Consumer<Path> beforeCommit = p -> { };
 
     private static void failBeforeCommit(Path staged) {
         beforeCommit.accept(staged);
     }
 
     /** A whole run into {@code dir} (compare and demo): folder, training, results. */
-    static FineTuning.Result train(RunConfig cfg, Path dir, boolean overwrite, PrintStream console, boolean progressBar,
+    public static FineTuning.Result train(RunConfig cfg, Path dir, boolean overwrite, PrintStream console, boolean progressBar,
                                    StopSignal stop, boolean saveModel) throws IOException {
         RunFolder f = forNewRun(dir, cfg, overwrite, console);
         try (NDManager m = dev.graft.model.nn.Torch.newManager()) {
@@ -289,33 +217,5 @@ final class RunFolder {
         }
     }
 
-    /** Ctrl-C: finish the batch, write a checkpoint, exit; a second Ctrl-C exits at once. */
-    static StopSignal interruptible(PrintStream console) {
-        StopSignal stop = new StopSignal();
-        try {
-            sun.misc.Signal.handle(new sun.misc.Signal("INT"), sig -> {
-                if (stop.requested()) {
-                    console.println("\ngraft: interrupted again, exiting without a checkpoint");
-                    Runtime.getRuntime().halt(130);
-                }
-                console.println("\ngraft: stopping after this batch and writing a checkpoint (Ctrl-C again to quit at once)");
-                stop.request();
-            });
-        } catch (IllegalArgumentException | UnsupportedOperationException e) {
-            // no signal support on this platform: Ctrl-C ends the JVM as usual
-        }
-        return stop;
-    }
 
-    static boolean interactive() {
-        return System.console() != null;
-    }
-
-    /** The auto recipe adapts to the number of training images the run will use. */
-    static int trainSize(DataOptions d, Recipe.Preset preset) {
-        if (preset != Recipe.Preset.AUTO) {
-            return 0;
-        }
-        return dev.graft.data.DataSplits.load(d.source(), d.perClass, 0, 0, 0, s -> { }).train().size();
-    }
 }
