@@ -1,5 +1,7 @@
 package dev.graft.api;
 
+import dev.graft.run.OutputFolder;
+import dev.graft.run.RunFolder;
 import dev.graft.data.DataSplits;
 import dev.graft.train.Recipe;
 import dev.graft.train.RunConfig;
@@ -39,9 +41,23 @@ public final class Graft {
      * @return a builder of the run's configuration
      */
     public static RunConfig.Builder config(Path data, String model) {
+        return config(data, model, Recipe.Quality.MEDIUM);
+    }
+
+    /**
+     * As {@link #config(Path, String)}, with the default recipe's effort: {@code FAST} (the probe and one fine-tune),
+     * {@code MEDIUM} (the default: a race of learning rates and BatchNorm modes), {@code BEST} (more of both).
+     *
+     * @param data    the data folder
+     * @param model   the architecture's name, as {@code graft models} lists it
+     * @param quality the search's effort
+     * @return a builder of the run's configuration
+     */
+    public static RunConfig.Builder config(Path data, String model, Recipe.Quality quality) {
         RunConfig probe = RunConfig.builder(data, model, Recipe.book(Recipe.Mode.FINETUNE, 1)).build();
         int trainSize = DataSplits.load(probe.source(), 0, 0, 0, 0, s -> { }).train().size();
-        return probe.toBuilder().recipe(Recipe.auto(Recipe.Mode.FINETUNE, model, trainSize, 1));
+        Recipe auto = Recipe.auto(Recipe.Mode.FINETUNE, model, trainSize, 1);
+        return probe.toBuilder().recipe(auto.toBuilder().search(new Recipe.Search(quality, 0, true, true)).build());
     }
 
     /**

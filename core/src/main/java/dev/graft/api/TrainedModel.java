@@ -27,12 +27,20 @@ public record TrainedModel(Path folder, List<String> classes, double testAccurac
                 r.history().stream().filter(e -> e.epoch() > 0).count(), r.seconds(), Map.copyOf(r.stages()), r.badImages().count());
     }
 
-    /** The file with every figure of the run (per epoch, per class, the search, the data check). */
+    /**
+     * The file with every figure of the run (per epoch, per class, the search, the data check).
+     *
+     * @return metrics.json in the run folder
+     */
     public Path metricsJson() {
         return folder.resolve("metrics.json");
     }
 
-    /** The run's report, for a browser. */
+    /**
+     * The run's report, for a browser.
+     *
+     * @return report.html in the run folder
+     */
     public Path report() {
         return folder.resolve("report.html");
     }

@@ -1,8 +1,8 @@
 package dev.graft.app;
 
-import dev.graft.api.Console;
-import dev.graft.api.OutputFolder;
-import dev.graft.api.RunFolder;
+import dev.graft.run.Console;
+import dev.graft.run.OutputFolder;
+import dev.graft.run.RunFolder;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.model.nn.Torch;

@@ -1,7 +1,7 @@
 package dev.graft.app;
 
-import dev.graft.api.Console;
-import dev.graft.api.RunFolder;
+import dev.graft.run.Console;
+import dev.graft.run.RunFolder;
 import dev.graft.model.Architectures;
 import dev.graft.model.nn.Precision;
 import dev.graft.model.nn.Torch;

@@ -1,6 +1,6 @@
 package dev.graft.app;
 
-import dev.graft.api.OutputFolder;
+import dev.graft.run.OutputFolder;
 import ai.djl.ndarray.NDManager;
 import dev.graft.data.Preprocessing;
 import dev.graft.model.Network;

@@ -1,6 +1,6 @@
 package dev.graft.app;
 
-import dev.graft.api.RunFolder;
+import dev.graft.run.RunFolder;
 import ai.djl.ndarray.NDManager;
 import dev.graft.model.nn.Torch;
 import dev.graft.train.Checkpoint;

@@ -1,7 +1,7 @@
 package dev.graft.app;
 
 import dev.graft.api.Classifier;
-import dev.graft.api.RunFolder;
+import dev.graft.run.RunFolder;
 import dev.graft.Images;
 import dev.graft.Shared;
 import org.junit.jupiter.api.Test;

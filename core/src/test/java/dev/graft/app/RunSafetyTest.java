@@ -1,7 +1,7 @@
 package dev.graft.app;
 
-import dev.graft.api.OutputFolder;
-import dev.graft.api.RunFolder;
+import dev.graft.run.OutputFolder;
+import dev.graft.run.RunFolder;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

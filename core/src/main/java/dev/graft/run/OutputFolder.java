@@ -1,4 +1,4 @@
-package dev.graft.api;
+package dev.graft.run;
 
 import dev.graft.util.AtomicFolder;
 

@@ -1,4 +1,4 @@
-package dev.graft.api;
+package dev.graft.run;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
