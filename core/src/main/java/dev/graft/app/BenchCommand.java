@@ -317,7 +317,7 @@ final class BenchCommand implements Callable<Integer> {
             for (int epoch = 0; epoch < warmup + iterations; epoch++) {
                 long t0 = System.nanoTime();
                 int images = 0;
-                for (Iterator<Loader.Batch> b = l.epoch(epoch, 0); b.hasNext(); ) {
+                for (Iterator<Loader.Decoded> b = l.epoch(epoch, 0); b.hasNext(); ) {
                     images += b.next().size();
                 }
                 if (epoch >= warmup) {

@@ -97,7 +97,7 @@ public record DataSplits(ImageFolder train, ImageFolder validation, ImageFolder 
             if (!(src.testSplit() > 0)) {
                 throw new DataException(src.describe() + " has no test set; hold one out with --test-split (e.g. 0.2)");
             }
-            ImageFolder[] tt = pool.splitValidation(src.testSplit(), src.splitSeed());
+            ImageFolder[] tt = pool.stratifiedSplit(src.testSplit(), src.splitSeed());
             pool = tt[0];
             test = tt[1];
             log.accept(String.format(Locale.ROOT, "data: no test set in %s; holding out %d image(s), %.0f%% of each class, as the test set "
@@ -133,7 +133,7 @@ public record DataSplits(ImageFolder train, ImageFolder validation, ImageFolder 
             val = givenValidation;
             log.accept("data: the validation set is the " + val.size() + " row(s) marked valid in " + src.labels());
         } else if (validation > 0) {
-            ImageFolder[] tv = train.splitValidation(validation, seed);
+            ImageFolder[] tv = train.stratifiedSplit(validation, seed);
             train = tv[0];
             val = tv[1];
         } else if (givenValidation != null) {
@@ -196,7 +196,7 @@ public record DataSplits(ImageFolder train, ImageFolder validation, ImageFolder 
 
     /** The same images with a validation split carved from the training images. */
     public DataSplits withValidation(double fraction, long seed) {
-        ImageFolder[] tv = train.splitValidation(fraction, seed);
+        ImageFolder[] tv = train.stratifiedSplit(fraction, seed);
         return new DataSplits(tv[0], tv[1], test);
     }
 }

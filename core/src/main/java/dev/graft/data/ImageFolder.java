@@ -180,7 +180,7 @@ public final class ImageFolder {
     }
 
     /** Splits off a class-stratified validation set of the given fraction (seeded). */
-    public ImageFolder[] splitValidation(double fraction, long seed) {
+    public ImageFolder[] stratifiedSplit(double fraction, long seed) {
         List<Sample> shuffled = new ArrayList<>(samples);
         Collections.shuffle(shuffled, new java.util.Random(seed));
         int[] valPerClass = new int[classes.size()];

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Loader implements AutoCloseable {
     /** A batch: {@code size} images as NCHW floats, their labels and sample indices. */
-    public record Batch(int index, int size, float[] data, int[] labels, int[] samples) {
+    public record Decoded(int index, int size, float[] data, int[] labels, int[] samples) {
     }
 
     /** Thrown from iteration when a bad image is met under {@link OnBadImage#FAIL}. */
@@ -120,11 +120,11 @@ public final class Loader implements AutoCloseable {
     }
 
     /** The batches of one epoch, starting at batch {@code fromBatch} (for resuming). */
-    public Iterator<Batch> epoch(int epoch, int fromBatch) {
+    public Iterator<Decoded> epoch(int epoch, int fromBatch) {
         return new EpochIterator(epoch, order(epoch), fromBatch);
     }
 
-    private final class EpochIterator implements Iterator<Batch> {
+    private final class EpochIterator implements Iterator<Decoded> {
         private final int epoch;
         private final int[] order;
         private final Deque<Pending> pending = new ArrayDeque<>();
@@ -147,7 +147,7 @@ public final class Loader implements AutoCloseable {
         }
 
         @Override
-        public Batch next() {
+        public Decoded next() {
             if (pending.isEmpty()) {
                 throw new NoSuchElementException();
             }
@@ -192,7 +192,7 @@ public final class Loader implements AutoCloseable {
     private record Pending(int index, float[] data, int[] samples, Future<Boolean>[] futures) {
     }
 
-    private Batch compact(Pending p, boolean[] ok) {
+    private Decoded compact(Pending p, boolean[] ok) {
         int n = 0;
         for (boolean b : ok) {
             if (b) {
@@ -214,7 +214,7 @@ public final class Loader implements AutoCloseable {
             idx[j] = p.samples()[i];
             j++;
         }
-        return new Batch(p.index(), n, data, labels, idx);
+        return new Decoded(p.index(), n, data, labels, idx);
     }
 
     /** Decodes (or takes from the cache) and transforms one sample; false when it was skipped. */

@@ -44,7 +44,7 @@ public final class GradCam {
 
     /** Whether Grad-CAM can look inside this network's body. */
     public static boolean supports(Network net) {
-        return net.body() instanceof FeatureMap;
+        return net.bodyLayers() instanceof FeatureMap;
     }
 
     /**
@@ -52,7 +52,7 @@ public final class GradCam {
      * ({@code -1}: the predicted class). Runs with gradients on this thread only for the part after the map.
      */
     public static Heat[] maps(Network net, float[] nchw, int n, int size, int[] targets) {
-        if (!(net.body() instanceof FeatureMap body)) {
+        if (!(net.bodyLayers() instanceof FeatureMap body)) {
             throw new UnsupportedOperationException(net.architecture() + " has no feature map for Grad-CAM");
         }
         // gradients land on the head's parameters too: one explanation at a time per network, then cleared;

@@ -94,7 +94,7 @@ public final class Network extends Module {
     }
 
     /** The body's layers (source model minus its classifier). */
-    public dev.graft.model.nn.Module body() {
+    public dev.graft.model.nn.Module bodyLayers() {
         return body.block();
     }
 

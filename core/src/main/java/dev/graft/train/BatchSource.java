@@ -75,7 +75,7 @@ public interface BatchSource extends AutoCloseable {
 
             @Override
             public Iterator<Batch> epoch(int epoch, int fromBatch) {
-                Iterator<Loader.Batch> it = loader.epoch(epoch, fromBatch);
+                Iterator<Loader.Decoded> it = loader.epoch(epoch, fromBatch);
                 return new Iterator<>() {
                     @Override
                     public boolean hasNext() {
@@ -84,7 +84,7 @@ public interface BatchSource extends AutoCloseable {
 
                     @Override
                     public Batch next() {
-                        Loader.Batch b = it.next();
+                        Loader.Decoded b = it.next();
                         return new Batch(b.size(), b.data(), new Shape(b.size()).addAll(image), b.labels(), b.samples(), false);
                     }
                 };

@@ -76,7 +76,7 @@ public final class Evaluator {
     /** What to do with one evaluation batch: its test-transformed images and the loader's batch. */
     @FunctionalInterface
     interface BatchConsumer {
-        void accept(float[] nchw, Loader.Batch batch);
+        void accept(float[] nchw, Loader.Decoded batch);
     }
 
     /** Runs the folder through the test transform in order, batch by batch. */
@@ -89,8 +89,8 @@ public final class Evaluator {
         int floats = Transforms.size(p.preprocessing());
         try (Loader loader = new Loader(folder.samples(), transform, floats, opts.evalBatchSize(),
                 false, 0, opts.workers(), opts.prefetch(), opts.onBadImage(), bad, new ImageDecoder(opts.maxPixels()), 0)) {
-            for (Iterator<Loader.Batch> it = loader.epoch(0, 0); it.hasNext(); ) {
-                Loader.Batch b = it.next();
+            for (Iterator<Loader.Decoded> it = loader.epoch(0, 0); it.hasNext(); ) {
+                Loader.Decoded b = it.next();
                 if (b.size() > 0) {
                     consumer.accept(b.data(), b);
                 }

@@ -156,11 +156,11 @@ public final class FineTuning {
             return new HeadStart("probe", null);
         }
         return switch (r.headInit()) {
-            case XAVIER -> new HeadStart(HeadInit.xavier(net, r.seed()), null);
-            case SOURCE_CLASS -> new HeadStart(HeadInit.sourceClass(net, source, classes, log), null);
+            case XAVIER -> new HeadStart(NewHead.xavier(net, r.seed()), null);
+            case SOURCE_CLASS -> new HeadStart(NewHead.sourceClass(net, source, classes, log), null);
             case PROBE -> {
                 Probe.Head p = Probe.fit(features.train(), classes.size(), r.seed());
-                yield new HeadStart(HeadInit.probe(net, p, features.train().size(), log), p);
+                yield new HeadStart(NewHead.probe(net, p, features.train().size(), log), p);
             }
         };
     }

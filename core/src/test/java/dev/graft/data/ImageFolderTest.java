@@ -63,7 +63,7 @@ class ImageFolderTest {
         ImageFolder sub = train.subset(3, 7);
         assertEquals(List.of(3, 3), List.of(sub.countPerClass()[0], sub.countPerClass()[1]));
         assertEquals(sub.samples(), train.subset(3, 7).samples());
-        ImageFolder[] tv = train.splitValidation(0.2, 1);
+        ImageFolder[] tv = train.stratifiedSplit(0.2, 1);
         assertEquals(16, tv[0].size());
         assertEquals(2, tv[1].countPerClass()[0]);
         assertEquals(2, tv[1].countPerClass()[1]);

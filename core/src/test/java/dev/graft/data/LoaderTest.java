@@ -22,11 +22,11 @@ class LoaderTest {
 
     static final Preprocessing P = new Preprocessing(40, false, 32, Preprocessing.IMAGENET_MEAN, Preprocessing.IMAGENET_STD);
 
-    List<Loader.Batch> epoch(ImageFolder f, long seed, int epoch, int workers, int from) {
-        List<Loader.Batch> out = new ArrayList<>();
+    List<Loader.Decoded> epoch(ImageFolder f, long seed, int epoch, int workers, int from) {
+        List<Loader.Decoded> out = new ArrayList<>();
         try (Loader l = new Loader(f.samples(), Transforms.bookTrain(P), Transforms.size(P), 4, true, seed, workers, 3,
                 OnBadImage.SKIP, new BadImages(s -> { }), new ImageDecoder(), 0)) {
-            Iterator<Loader.Batch> it = l.epoch(epoch, from);
+            Iterator<Loader.Decoded> it = l.epoch(epoch, from);
             it.forEachRemaining(out::add);
         }
         return out;
@@ -36,17 +36,17 @@ class LoaderTest {
     void sameSeedGivesTheSameOrderAndCropsWhateverTheThreads() throws Exception {
         Images.dataset(root, new String[] {"a", "b"}, 5, 1);
         ImageFolder f = ImageFolder.book(root).train();
-        List<Loader.Batch> one = epoch(f, 42, 0, 1, 0);
-        List<Loader.Batch> four = epoch(f, 42, 0, 4, 0);
+        List<Loader.Decoded> one = epoch(f, 42, 0, 1, 0);
+        List<Loader.Decoded> four = epoch(f, 42, 0, 4, 0);
         assertEquals(3, one.size());
         for (int i = 0; i < one.size(); i++) {
             assertArrayEquals(one.get(i).samples(), four.get(i).samples());
             assertArrayEquals(one.get(i).data(), four.get(i).data());
             assertArrayEquals(one.get(i).labels(), four.get(i).labels());
         }
-        List<Loader.Batch> other = epoch(f, 43, 0, 2, 0);
+        List<Loader.Decoded> other = epoch(f, 43, 0, 2, 0);
         assertFalse(Arrays.equals(one.get(0).data(), other.get(0).data()), "another seed gives other crops");
-        List<Loader.Batch> nextEpoch = epoch(f, 42, 1, 2, 0);
+        List<Loader.Decoded> nextEpoch = epoch(f, 42, 1, 2, 0);
         assertFalse(Arrays.equals(one.get(0).samples(), nextEpoch.get(0).samples()) && Arrays.equals(one.get(0).data(), nextEpoch.get(0).data()));
     }
 
@@ -54,8 +54,8 @@ class LoaderTest {
     void resumingMidEpochGivesTheRemainingBatchesExactly() throws Exception {
         Images.dataset(root, new String[] {"a", "b"}, 6, 1);
         ImageFolder f = ImageFolder.book(root).train();
-        List<Loader.Batch> all = epoch(f, 9, 2, 2, 0);
-        List<Loader.Batch> tail = epoch(f, 9, 2, 2, 1);
+        List<Loader.Decoded> all = epoch(f, 9, 2, 2, 0);
+        List<Loader.Decoded> tail = epoch(f, 9, 2, 2, 1);
         assertEquals(all.size() - 1, tail.size());
         for (int i = 0; i < tail.size(); i++) {
             assertArrayEquals(all.get(i + 1).data(), tail.get(i).data());

@@ -57,7 +57,7 @@ class ImportedModelTest {
             b.copyBody(net);
             net.initHeadXavier(1);
             float[] xavierRow1 = Arrays.copyOfRange(net.stateDict().get("head.weight").toFloats(), 768, 1536);
-            String msg = HeadInit.sourceClass(net, b, classes, log::add);
+            String msg = NewHead.sourceClass(net, b, classes, log::add);
             float[] w = net.stateDict().get("head.weight").toFloats();
             SourceClassifier src = b.classifier();
             assertArrayEquals(Arrays.copyOfRange(src.weight(), 934 * 768, 935 * 768), Arrays.copyOfRange(w, 0, 768));

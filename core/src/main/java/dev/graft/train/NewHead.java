@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /** How the new output layer starts; each returns a description for the log and the bundle. */
-final class HeadInit {
-    private HeadInit() {
+final class NewHead {
+    private NewHead() {
     }
 
     /** The book: Xavier-uniform weights, zero bias. */
