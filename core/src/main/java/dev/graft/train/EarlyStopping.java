@@ -1,8 +1,5 @@
 package dev.graft.train;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.util.Json;
-
 import java.util.function.Consumer;
 
 /**
@@ -13,9 +10,7 @@ public final class EarlyStopping implements TrainingListener, TrainingListener.S
     static final String NAME = "early_stopping";
     private final int patience;
     private final Consumer<String> log;
-    private int bestEpoch = -1;
-    private double bestAcc = -1;
-    private double bestLoss = Double.POSITIVE_INFINITY;
+    private final BestValidation best = new BestValidation();
 
     public EarlyStopping(int patience, Consumer<String> log) {
         this.patience = patience;
@@ -30,19 +25,11 @@ public final class EarlyStopping implements TrainingListener, TrainingListener.S
     @Override
     public void onEpoch(Trainer t) {
         EpochMetrics m = t.progress().last();
-        track(m);
+        best.offer(m);
         Progress p = t.progress();
-        if (patience > 0 && bestEpoch >= 0 && m.epoch() - bestEpoch >= patience && p.epoch < t.epochs()) {
+        if (patience > 0 && best.epoch >= 0 && m.epoch() - best.epoch >= patience && p.epoch < t.epochs()) {
             p.stopEarly = true;
             log.accept("no better validation result for " + patience + " epochs: stopping early");
-        }
-    }
-
-    private void track(EpochMetrics m) {
-        if (KeepBestEpoch.better(m, bestAcc, bestLoss)) {
-            bestAcc = m.valAcc();
-            bestLoss = m.valLoss();
-            bestEpoch = m.epoch();
         }
     }
 
@@ -53,14 +40,11 @@ public final class EarlyStopping implements TrainingListener, TrainingListener.S
 
     @Override
     public Checkpoint.Part save() {
-        ObjectNode v = Json.object().put("epoch", bestEpoch).put("accuracy", bestAcc).put("loss", bestLoss);
-        return new Checkpoint.Part(v, null);
+        return new Checkpoint.Part(best.save(), null);
     }
 
     @Override
     public void restore(Checkpoint.Part p) {
-        bestEpoch = p.values().path("epoch").asInt(-1);
-        bestAcc = p.values().path("accuracy").asDouble(-1);
-        bestLoss = p.values().path("loss").asDouble(Double.POSITIVE_INFINITY);
+        best.restore(p.values());
     }
 }

@@ -1,7 +1,5 @@
 package dev.graft.train;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.util.Json;
 import dev.graft.weights.StateDict;
 
 import java.util.Locale;
@@ -17,9 +15,7 @@ public final class KeepBestEpoch implements TrainingListener, TrainingListener.S
     static final String NAME = "best_epoch";
     private final Consumer<String> log;
     private final boolean restore;
-    private int bestEpoch = -1;
-    private double bestAcc = -1;
-    private double bestLoss = Double.POSITIVE_INFINITY;
+    private final BestValidation tracker = new BestValidation();
     private StateDict best;
     private boolean restored;
 
@@ -38,28 +34,20 @@ public final class KeepBestEpoch implements TrainingListener, TrainingListener.S
         return ORDER_TRACK;
     }
 
-    /** Whether these validation figures, of a trained epoch, beat (accuracy, then loss) the best so far. */
-    static boolean better(EpochMetrics m, double bestAcc, double bestLoss) {
-        return m.epoch() > 0 && !Double.isNaN(m.valAcc()) && (m.valAcc() > bestAcc || (m.valAcc() == bestAcc && m.valLoss() < bestLoss));
-    }
-
     @Override
     public void onEpoch(Trainer t) {
         EpochMetrics m = t.progress().last();
-        if (better(m, bestAcc, bestLoss)) {
-            bestAcc = m.valAcc();
-            bestLoss = m.valLoss();
-            bestEpoch = m.epoch();
+        if (tracker.offer(m)) {
             best = restore ? t.network().stateDict() : null; // only a run that ends with them keeps a copy of the weights
         }
     }
 
     @Override
     public void onEnd(Trainer t) {
-        if (restore && best != null && bestEpoch >= 0) {
+        if (restore && best != null && tracker.epoch >= 0) {
             log.accept(String.format(Locale.ROOT, "keeping the weights of epoch %d (best validation accuracy %.3f, loss %.3f)",
-                    bestEpoch, bestAcc, bestLoss));
-            if (bestEpoch != t.progress().last().epoch()) {
+                    tracker.epoch, tracker.accuracy, tracker.loss));
+            if (tracker.epoch != t.progress().last().epoch()) {
                 t.network().loadAll(best);
                 restored = true;
             }
@@ -73,15 +61,15 @@ public final class KeepBestEpoch implements TrainingListener, TrainingListener.S
 
     /** The best epoch so far (0: before training; -1: none yet), its validation accuracy and loss. */
     public int bestEpoch() {
-        return bestEpoch;
+        return tracker.epoch;
     }
 
     public double bestAccuracy() {
-        return bestAcc;
+        return tracker.accuracy;
     }
 
     public double bestLoss() {
-        return bestLoss;
+        return tracker.loss;
     }
 
     @Override
@@ -91,15 +79,12 @@ public final class KeepBestEpoch implements TrainingListener, TrainingListener.S
 
     @Override
     public Checkpoint.Part save() {
-        ObjectNode v = Json.object().put("epoch", bestEpoch).put("accuracy", bestAcc).put("loss", bestLoss);
-        return new Checkpoint.Part(v, best);
+        return new Checkpoint.Part(tracker.save(), best);
     }
 
     @Override
     public void restore(Checkpoint.Part p) {
-        bestEpoch = p.values().path("epoch").asInt(-1);
-        bestAcc = p.values().path("accuracy").asDouble(-1);
-        bestLoss = p.values().path("loss").asDouble(Double.POSITIVE_INFINITY);
+        tracker.restore(p.values());
         best = p.tensors().size() == 0 ? null : p.tensors();
     }
 }

@@ -143,12 +143,21 @@ public final class LinearProbe {
 
     /** Softmax of one row's logits under fitted weights, in double. */
     double[] probabilities(Fit fit, float[] x, int offset) {
+        return softmax(fit.weight(), fit.bias(), x, offset, dim);
+    }
+
+    /**
+     * Softmax of {@code W x + b} for the {@code dim} features of {@code x} from {@code offset}, in double (the probe's
+     * evaluation, and the Spark jobs' scoring of a fitted head).
+     */
+    public static double[] softmax(float[] weight, float[] bias, float[] x, int offset, int dim) {
+        int classes = bias.length;
         double[] z = new double[classes];
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < classes; c++) {
-            double v = fit.bias()[c];
+            double v = bias[c];
             for (int j = 0; j < dim; j++) {
-                v += fit.weight()[c * dim + j] * x[offset + j];
+                v += (double) weight[c * dim + j] * x[offset + j];
             }
             z[c] = v;
             max = Math.max(max, v);

@@ -89,15 +89,9 @@ final class RecipeSearch {
 
         /** The best validation epoch so far (accuracy, then loss) and its figures: {epoch, accuracy, loss}. */
         double[] best() {
-            double[] b = {-1, -1, Double.POSITIVE_INFINITY};
-            for (EpochMetrics m : history) {
-                if (KeepBestEpoch.better(m, b[1], b[2])) {
-                    b[0] = m.epoch();
-                    b[1] = m.valAcc();
-                    b[2] = m.valLoss();
-                }
-            }
-            return b;
+            BestValidation b = new BestValidation();
+            history.forEach(b::offer);
+            return new double[] {b.epoch, b.accuracy, b.loss};
         }
     }
 

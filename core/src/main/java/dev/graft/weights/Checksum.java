@@ -1,12 +1,9 @@
 package dev.graft.weights;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 
 /** An expected digest: algorithm ("SHA-256", "SHA-1") and a hex prefix (torchvision pins 8 hex digits). */
@@ -40,20 +37,7 @@ public record Checksum(String algorithm, String hexPrefix) {
     }
 
     public static String digest(Path file, String algorithm) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance(algorithm);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return dev.graft.util.Digests.of(file, algorithm);
     }
 
     @Override

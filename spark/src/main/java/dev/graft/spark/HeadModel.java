@@ -219,24 +219,10 @@ public final class HeadModel extends Model<HeadModel> implements DefaultParamsWr
         if (w.length != classes * dim) {
             throw new IllegalArgumentException("a feature vector has " + dim + " values, but the head expects " + w.length / classes);
         }
-        double[] z = new double[classes];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < classes; c++) {
-            double v = b[c];
-            for (int j = 0; j < dim; j++) {
-                v += (double) w[c * dim + j] * x[j];
-            }
-            z[c] = v;
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (int c = 0; c < classes; c++) {
-            z[c] = Math.exp(z[c] - max);
-            sum += z[c];
-        }
+        double[] z = dev.graft.train.LinearProbe.softmax(w, b, x, 0, dim);
         float[] p = new float[classes];
         for (int c = 0; c < classes; c++) {
-            p[c] = (float) (z[c] / sum);
+            p[c] = (float) z[c];
         }
         return p;
     }
