@@ -136,6 +136,11 @@ public final class Predictor implements AutoCloseable {
         return run(nchw, n, true, false);
     }
 
+    /** Pooled body features of decoded images (the test transform), one row per image. */
+    public float[][] features(List<RgbImage> images) {
+        return rows(features(transform(images), images.size()), images.size());
+    }
+
     /** Pooled body features per image, row-major (n x featureDim). */
     public float[] features(float[] nchw, int n) {
         return run(nchw, n, false, false);

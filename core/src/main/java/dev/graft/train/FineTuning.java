@@ -286,16 +286,21 @@ public final class FineTuning {
 
     /** The weights' own preprocessing, with the user's size, resize and normalization choices. */
     public static Preprocessing preprocessing(RunConfig cfg, Architecture arch) {
+        return preprocessing(arch, cfg.normalization(), cfg.imageSize(), cfg.shortSide());
+    }
+
+    /** The weights' own preprocessing with the user's choices (graft train's, and the Spark jobs'). */
+    public static Preprocessing preprocessing(Architecture arch, RunConfig.Normalization normalization, int imageSize, boolean shortSide) {
         Preprocessing p = arch.weights().preprocessing();
-        if (cfg.normalization() == RunConfig.Normalization.IMAGENET) {
+        if (normalization == RunConfig.Normalization.IMAGENET) {
             p = p.withNormalization(Preprocessing.IMAGENET_MEAN, Preprocessing.IMAGENET_STD);
-        } else if (cfg.normalization() == RunConfig.Normalization.MINUS1TO1) {
+        } else if (normalization == RunConfig.Normalization.MINUS1TO1) {
             p = p.withNormalization(new float[] {.5f, .5f, .5f}, new float[] {.5f, .5f, .5f});
         }
-        if (cfg.imageSize() > 0 && cfg.imageSize() != p.crop()) {
-            p = p.withCrop(cfg.imageSize());
+        if (imageSize > 0 && imageSize != p.crop()) {
+            p = p.withCrop(imageSize);
         }
-        return cfg.shortSide() ? p.withShortSide(true) : p;
+        return shortSide ? p.withShortSide(true) : p;
     }
 
     /** A model the run had ready, when, and its test accuracy (reported only, never used for a choice). */

@@ -53,7 +53,7 @@ public final class FeatureModel implements AutoCloseable {
 
     public static FeatureModel load(Spec s) {
         Architecture arch = Architectures.get(s.model());
-        Preprocessing pre = preprocessing(arch, RunConfig.Normalization.parse(s.normalization()), s.imageSize(), s.shortSide());
+        Preprocessing pre = dev.graft.train.FineTuning.preprocessing(arch, RunConfig.Normalization.parse(s.normalization()), s.imageSize(), s.shortSide());
         Precision precision = Precision.parse(s.precision());
         return Torch.noGrad(() -> {
             Backbone b = Backbone.load(arch, Path.of(s.weights()), true, null, pre, LOG::info);
@@ -69,20 +69,6 @@ public final class FeatureModel implements AutoCloseable {
                 throw e;
             }
         });
-    }
-
-    /** The weights' own preprocessing with the user's choices, as {@code FineTuning.preprocessing} makes it for graft train. */
-    static Preprocessing preprocessing(Architecture arch, RunConfig.Normalization normalization, int imageSize, boolean shortSide) {
-        Preprocessing p = arch.weights().preprocessing();
-        if (normalization == RunConfig.Normalization.IMAGENET) {
-            p = p.withNormalization(Preprocessing.IMAGENET_MEAN, Preprocessing.IMAGENET_STD);
-        } else if (normalization == RunConfig.Normalization.MINUS1TO1) {
-            p = p.withNormalization(new float[] {.5f, .5f, .5f}, new float[] {.5f, .5f, .5f});
-        }
-        if (imageSize > 0 && imageSize != p.crop()) {
-            p = p.withCrop(imageSize);
-        }
-        return shortSide ? p.withShortSide(true) : p;
     }
 
     /** The model's name as loaded (e.g. mobilenet_v1_0.75 for Keras MobileNet weights of that width). */
@@ -113,14 +99,7 @@ public final class FeatureModel implements AutoCloseable {
 
     /** Pooled features, one row of {@link #dim()} per image. */
     public float[][] features(List<RgbImage> images) {
-        int n = images.size();
-        float[] flat = predictor.features(predictor.transform(images), n);
-        int d = dim();
-        float[][] out = new float[n][];
-        for (int i = 0; i < n; i++) {
-            out[i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
-        }
-        return out;
+        return predictor.features(images);
     }
 
     @Override
