@@ -141,11 +141,12 @@ class HostileClientsTest {
     void uploadsBeyondTheMemoryBudgetGet503AtOnceAndTheBudgetComesBack() throws Exception {
         // 280 KB for uploads at once; two stalled uploads have sent 100 KB each (and hold the 128 KB they read into);
         // the next upload (a 27 KB photo) does not fit
-        Server.Limits l = small().withUploadMemory(280_000);
+        // (stalls of 4 s idle, 8 s in all: long enough to see both held on a loaded machine)
+        Server.Limits l = new Server.Limits(1_000_000, 2, 5_000, 2, ImageDecoder.SERVING_MAX_PIXELS, 4_000, 8_000, 280_000, 8, 1, true, 8, 1024);
         try (Server s = new Server(classifier, l).start("127.0.0.1", 0);
              Socket a = startUpload(s, 200_000, 100_000); Socket b = startUpload(s, 200_000, 100_000)) {
             long wait = System.nanoTime();
-            while (s.heldBytes() < 2 * 131_072 && System.nanoTime() - wait < 5e9) {
+            while (s.heldBytes() < 2 * 131_072 && System.nanoTime() - wait < 4e9) {
                 Thread.sleep(20);
             }
             assertEquals(2 * 131_072, s.heldBytes());
@@ -155,7 +156,7 @@ class HostileClientsTest {
             assertTrue((System.nanoTime() - t0) / 1e9 < 1, "at once, not after the stalled ones");
             assertEquals("1", r.headers().firstValue("Retry-After").orElse(""));
             assertTrue(error(r).contains("uploads") && error(r).contains("of this server's 0.3 MB"), error(r));
-            // the stalled ones end (408 after the 1 s stall), their memory comes back, and the same request is answered
+            // the stalled ones end (408 after their stall), their memory comes back, and the same request is answered
             assertTrue(answer(a)[0].startsWith("HTTP/1.1 408"));
             assertTrue(answer(b)[0].startsWith("HTTP/1.1 408"));
             assertEquals(200, post(s, "", jpeg).statusCode());
