@@ -7,6 +7,7 @@ import dev.graft.model.nn.Precision;
 import dev.graft.model.nn.Torch;
 import dev.graft.train.FineTuning;
 import dev.graft.train.Recipe;
+import dev.graft.train.RecipeBuilder;
 import dev.graft.train.RunConfig;
 import dev.graft.train.StopSignal;
 import dev.graft.weights.Checksum;
@@ -82,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
         List<String[]> rows = new ArrayList<>();
         for (String mode : modes) {
             Recipe.Mode m = Recipe.Mode.parse(mode);
-            Recipe.Builder r = Recipe.book(m, seed).toBuilder();
+            RecipeBuilder r = Recipe.book(m, seed).toBuilder();
             if (quick) {
                 r.name("book-quick").epochs(2).batchSize(32);
             }

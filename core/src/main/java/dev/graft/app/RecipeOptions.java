@@ -1,6 +1,7 @@
 package dev.graft.app;
 
 import dev.graft.train.Recipe;
+import dev.graft.train.RecipeBuilder;
 import picocli.CommandLine.Option;
 
 /** The book's knobs on the command line; each one given overrides the chosen recipe's value. */
@@ -109,7 +110,7 @@ final class RecipeOptions {
      */
     Recipe resolve(Recipe.Mode m, Recipe.HeadInit init, long s, int trainSize, String model) {
         Recipe base = recipe == Recipe.Preset.AUTO ? Recipe.auto(m, model, trainSize, s) : Recipe.book(m, s);
-        Recipe.Builder b = base.toBuilder();
+        RecipeBuilder b = base.toBuilder();
         boolean custom = false;
         if (optimizer != null) {
             b.optimizer(optimizer);

@@ -2,7 +2,6 @@ package dev.graft.train;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.graft.util.Json;
 
 import java.util.Locale;
 
@@ -303,45 +302,15 @@ public record Recipe(String name, Mode mode, Optimization optimization, Schedule
     /** Auto's crops keep at least a quarter of the photo. */
     static final double AUTO_MIN_CROP_SCALE = 0.25;
 
-    /** Reads a recipe from JSON: the nested form, or the flat one bundles and configs had before it (every field at the top level). */
+    /** Reads a recipe from JSON: the nested form, or the flat one bundles and configs had before it ({@link RecipeJson}). */
     @JsonCreator
     public static Recipe read(JsonNode n) {
-        if (n.has("optimization")) {
-            return new Recipe(n.path("name").asText(), Json.MAPPER.convertValue(n.get("mode"), Mode.class),
-                    Json.MAPPER.convertValue(n.get("optimization"), Optimization.class),
-                    Json.MAPPER.convertValue(n.get("schedule"), Schedule.class),
-                    Json.MAPPER.convertValue(n.get("augmentation"), Augmentation.class),
-                    Json.MAPPER.convertValue(n.get("regularisation"), Regularisation.class),
-                    selection(n.get("selection")),
-                    Json.MAPPER.convertValue(n.get("headInit"), HeadInit.class),
-                    n.hasNonNull("search") ? Json.MAPPER.convertValue(n.get("search"), Search.class) : null,
-                    n.path("seed").asLong(1));
-        }
-        // graft 0.1's flat recipe
-        Recipe d = book(Json.MAPPER.convertValue(n.get("mode"), Mode.class), n.path("seed").asLong(1));
-        JsonNode bn = n.get("bnMomentum");
-        return new Recipe(n.path("name").asText("book"), d.mode(),
-                new Optimization(Optimizer.Kind.SGD, n.path("lr").asDouble(), Json.MAPPER.convertValue(n.get("lossReduction"), Reduction.class),
-                        n.path("headLrMult").asDouble(10), n.path("weightDecay").asDouble(), true, n.path("momentum").asDouble(),
-                        n.path("lrGroups").asInt(2), n.path("lrMinRatio").asDouble(1)),
-                new Schedule(Shape.valueOf(n.path("schedule").asText("CONSTANT")), n.path("epochs").asInt(), n.path("batchSize").asInt(),
-                        n.path("warmupSteps").asInt(), n.path("freezeEpochs").asInt()),
-                new Augmentation(n.path("augment").asBoolean(), n.path("minCropScale").asDouble(BOOK_MIN_CROP_SCALE),
-                        n.path("mixup").asDouble(), n.path("cutmix").asDouble()),
-                new Regularisation(n.path("labelSmoothing").asDouble(), ClassWeights.valueOf(n.path("classWeights").asText("NONE")),
-                        bn == null || bn.isNull() ? null : bn.asDouble(), n.path("frozenBatchNorm").asBoolean()),
-                new Selection(n.path("validation").asDouble(), n.path("patience").asInt(), n.path("testEachEpoch").asBoolean(true)),
-                HeadInit.valueOf(n.path("headInit").asText("XAVIER")), null, d.seed());
+        return RecipeJson.read(n);
     }
 
-    /** A selection as saved; one saved before keepBestEpoch existed kept its best epoch. */
-    private static Selection selection(JsonNode s) {
-        return new Selection(s.path("validation").asDouble(), s.path("patience").asInt(), s.path("testEachEpoch").asBoolean(true),
-                s.path("keepBestEpoch").asBoolean(true));
-    }
-
-    public Builder toBuilder() {
-        return new Builder(this);
+    /** A builder that starts from this recipe. */
+    public RecipeBuilder toBuilder() {
+        return new RecipeBuilder(this);
     }
 
     /** This recipe with one field changed. */
@@ -369,182 +338,6 @@ public record Recipe(String name, Mode mode, Optimization optimization, Schedule
     /** The learning rate of a mean-reduced loss that takes the same steps. */
     public double meanLossLr() {
         return optimization.meanLossLr(schedule.batchSize());
-    }
-
-    /** Changes knobs of a recipe one by one, as the command line's flags do; the result is checked like any recipe. */
-    public static final class Builder {
-        private String name;
-        private Mode mode;
-        private Optimization o;
-        private Schedule s;
-        private Augmentation a;
-        private Regularisation r;
-        private Selection sel;
-        private HeadInit headInit;
-        private Search search;
-        private long seed;
-
-        Builder(Recipe x) {
-            name = x.name;
-            mode = x.mode;
-            o = x.optimization;
-            s = x.schedule;
-            a = x.augmentation;
-            r = x.regularisation;
-            sel = x.selection;
-            headInit = x.headInit;
-            search = x.search;
-            seed = x.seed;
-        }
-
-        public Builder name(String v) {
-            name = v;
-            return this;
-        }
-
-        public Builder mode(Mode v) {
-            mode = v;
-            return this;
-        }
-
-        public Builder optimizer(Optimizer.Kind v) {
-            o = new Optimization(v, o.lr(), o.loss(), o.headLrMult(), o.weightDecay(), v == Optimizer.Kind.SGD, o.momentum(), o.lrGroups(), o.lrMinRatio());
-            return this;
-        }
-
-        public Builder lr(double v) {
-            o = o.withLr(v);
-            return this;
-        }
-
-        public Builder lossReduction(Reduction v) {
-            o = new Optimization(o.optimizer(), o.lr(), v, o.headLrMult(), o.weightDecay(), o.decayNormAndBias(), o.momentum(), o.lrGroups(), o.lrMinRatio());
-            return this;
-        }
-
-        public Builder headLrMult(double v) {
-            o = new Optimization(o.optimizer(), o.lr(), o.loss(), v, o.weightDecay(), o.decayNormAndBias(), o.momentum(), o.lrGroups(), o.lrMinRatio());
-            return this;
-        }
-
-        public Builder weightDecay(double v) {
-            o = new Optimization(o.optimizer(), o.lr(), o.loss(), o.headLrMult(), v, o.decayNormAndBias(), o.momentum(), o.lrGroups(), o.lrMinRatio());
-            return this;
-        }
-
-        public Builder momentum(double v) {
-            o = new Optimization(o.optimizer(), o.lr(), o.loss(), o.headLrMult(), o.weightDecay(), o.decayNormAndBias(), v, o.lrGroups(), o.lrMinRatio());
-            return this;
-        }
-
-        public Builder lrGroups(int v) {
-            o = new Optimization(o.optimizer(), o.lr(), o.loss(), o.headLrMult(), o.weightDecay(), o.decayNormAndBias(), o.momentum(), v, o.lrMinRatio());
-            return this;
-        }
-
-        public Builder lrMinRatio(double v) {
-            o = new Optimization(o.optimizer(), o.lr(), o.loss(), o.headLrMult(), o.weightDecay(), o.decayNormAndBias(), o.momentum(), o.lrGroups(), v);
-            return this;
-        }
-
-        public Builder epochs(int v) {
-            s = new Schedule(s.shape(), v, s.batchSize(), s.warmupSteps(), s.freezeEpochs());
-            return this;
-        }
-
-        public Builder batchSize(int v) {
-            s = new Schedule(s.shape(), s.epochs(), v, s.warmupSteps(), s.freezeEpochs());
-            return this;
-        }
-
-        public Builder schedule(Shape v) {
-            s = new Schedule(v, s.epochs(), s.batchSize(), s.warmupSteps(), s.freezeEpochs());
-            return this;
-        }
-
-        public Builder warmupSteps(int v) {
-            s = new Schedule(s.shape(), s.epochs(), s.batchSize(), v, s.freezeEpochs());
-            return this;
-        }
-
-        public Builder freezeEpochs(int v) {
-            s = new Schedule(s.shape(), s.epochs(), s.batchSize(), s.warmupSteps(), v);
-            return this;
-        }
-
-        public Builder augment(boolean v) {
-            a = new Augmentation(v, a.minCropScale(), a.mixup(), a.cutmix());
-            return this;
-        }
-
-        public Builder minCropScale(double v) {
-            a = new Augmentation(a.enabled(), v, a.mixup(), a.cutmix());
-            return this;
-        }
-
-        public Builder mixup(double v) {
-            a = new Augmentation(a.enabled(), a.minCropScale(), v, a.cutmix());
-            return this;
-        }
-
-        public Builder cutmix(double v) {
-            a = new Augmentation(a.enabled(), a.minCropScale(), a.mixup(), v);
-            return this;
-        }
-
-        public Builder labelSmoothing(double v) {
-            r = new Regularisation(v, r.classWeights(), r.bnMomentum(), r.frozenBatchNorm());
-            return this;
-        }
-
-        public Builder classWeights(ClassWeights v) {
-            r = new Regularisation(r.labelSmoothing(), v, r.bnMomentum(), r.frozenBatchNorm());
-            return this;
-        }
-
-        public Builder bnMomentum(Double v) {
-            r = new Regularisation(r.labelSmoothing(), r.classWeights(), v, r.frozenBatchNorm());
-            return this;
-        }
-
-        public Builder frozenBatchNorm(boolean v) {
-            r = new Regularisation(r.labelSmoothing(), r.classWeights(), r.bnMomentum(), v);
-            return this;
-        }
-
-        public Builder validation(double v) {
-            sel = new Selection(v, sel.patience(), sel.testEachEpoch(), sel.keepBestEpoch());
-            return this;
-        }
-
-        public Builder patience(int v) {
-            sel = new Selection(sel.validation(), v, sel.testEachEpoch(), sel.keepBestEpoch());
-            return this;
-        }
-
-        public Builder testEachEpoch(boolean v) {
-            sel = new Selection(sel.validation(), sel.patience(), v, sel.keepBestEpoch());
-            return this;
-        }
-
-        public Builder headInit(HeadInit v) {
-            headInit = v;
-            return this;
-        }
-
-        public Builder search(Search v) {
-            search = v;
-            return this;
-        }
-
-        public Builder seed(long v) {
-            seed = v;
-            return this;
-        }
-
-        public Recipe build() {
-            return new Recipe(name, mode, o, s, a, r, sel, headInit, search, seed);
-        }
     }
 
     /** One line per knob, for the start of a run. */

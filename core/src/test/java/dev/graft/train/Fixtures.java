@@ -46,7 +46,7 @@ public final class Fixtures {
     }
 
     /** A recipe to start tests from: the book's, with these epochs and batch size. */
-    public static Recipe.Builder recipe(Recipe.Mode mode, int epochs, int batch) {
+    public static RecipeBuilder recipe(Recipe.Mode mode, int epochs, int batch) {
         return Recipe.book(mode, 1).toBuilder().epochs(epochs).batchSize(batch);
     }
 
