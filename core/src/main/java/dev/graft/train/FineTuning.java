@@ -202,7 +202,7 @@ public final class FineTuning {
         double perEpoch = r.search().quality() == Recipe.Quality.FAST
                 ? StepTiming.secondsPerImage(net, r.schedule().batchSize(), s.pre().crop()) * data.train().size()
                         + features.secondsPerImage() * data.validation().size() : 0;
-        RecipeSearch.Plan plan = RecipeSearch.plan(r, net, perEpoch);
+        SearchPlan.Plan plan = SearchPlan.of(r, net, perEpoch);
         Deadline deadline = new Deadline(r.search().timeLimitSeconds(), stages.startNanos());
         RecipeSearch search = new RecipeSearch(r, net, data, s, plan, deadline, ctx.checkpoint(), cfg.checkpointEvery(),
                 RunIdentity.of(data, r), ctx.listeners());

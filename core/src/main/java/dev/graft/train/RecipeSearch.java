@@ -43,32 +43,20 @@ import java.util.function.Consumer;
 final class RecipeSearch {
     static final String RETRAIN = "retrain";
 
-    /** A fine-tune candidate: its recipe and what sets it apart from the others. */
-    record Candidate(String id, Recipe recipe, String label) {
-    }
-
-    /**
-     * How the race is run: its candidates, the epochs after which it keeps only the best ({@code rungs}) and how
-     * many it keeps each time ({@code keep}), the schedule's length in epochs, whether the winner is retrained on
-     * every image, and a bound on the fine-tuning's seconds (0: none but the run's time limit).
-     */
-    record Plan(List<Candidate> candidates, int[] rungs, int[] keep, int horizon, boolean retrain, double fineTuneSeconds) {
-    }
-
     /** The result: the report and, when a fine-tune won, the final weights' epochs of training (for the history). */
     record Outcome(SearchReport report, List<EpochMetrics> history) {
     }
 
     /** A candidate as the race goes: its snapshot while suspended, its figures, its time. */
     private static final class Runner {
-        final Candidate c;
+        final SearchPlan.Candidate c;
         String status = "pending";
         Checkpoint.Snapshot snapshot;
         List<EpochMetrics> history = List.of();
         double seconds;
         boolean finished;
 
-        Runner(Candidate c) {
+        Runner(SearchPlan.Candidate c) {
             this.c = c;
         }
 
@@ -99,7 +87,7 @@ final class RecipeSearch {
     private final Network net;
     private final DataSplits data;
     private final Training.Setup setup;
-    private final Plan plan;
+    private final SearchPlan.Plan plan;
     private final Deadline deadline;
     private final java.nio.file.Path checkpointFile;
     private final int checkpointEvery;
@@ -112,7 +100,7 @@ final class RecipeSearch {
     private String stage = "race";
     private boolean timeRanOut;
 
-    RecipeSearch(Recipe base, Network net, DataSplits data, Training.Setup setup, Plan plan, Deadline deadline,
+    RecipeSearch(Recipe base, Network net, DataSplits data, Training.Setup setup, SearchPlan.Plan plan, Deadline deadline,
                  java.nio.file.Path checkpointFile, int checkpointEvery, JsonNode identity, List<TrainingListener> extra) {
         this.base = base;
         this.net = net;
@@ -126,81 +114,6 @@ final class RecipeSearch {
         this.extra = extra;
         this.log = setup.log();
         plan.candidates().forEach(c -> runners.add(new Runner(c)));
-    }
-
-    /**
-     * The plan a quality asks for, for this network: learning rates around the family's (x 10^-1/2 .. 10^1/2 for
-     * medium), BatchNorm trained or kept where the body has BatchNorm; fast: one candidate in about a minute;
-     * best: a wider grid, both BatchNorm modes at every rate, two rungs and a longer schedule.
-     */
-    static Plan plan(Recipe base, Network net, double secondsPerEpochEstimate) {
-        Recipe.Search s = base.search();
-        boolean bn = net.hasBatchNorm() && s.searchBatchNorm();
-        double lr = base.optimization().lr();
-        int horizon = base.schedule().epochs();
-        List<Candidate> cs = new ArrayList<>();
-        switch (s.quality()) {
-            case FAST -> {
-                int h = (int) Math.max(1, Math.min(horizon, Math.floor(FAST_SECONDS / Math.max(1e-3, secondsPerEpochEstimate))));
-                cs.add(candidate(base, h, lr, false));
-                return new Plan(cs, new int[0], new int[0], h, false, FAST_SECONDS);
-            }
-            case MEDIUM -> {
-                double[] f = s.searchLr() ? new double[] {Math.pow(10, -0.5), 1, Math.pow(10, 0.5)} : new double[] {1};
-                for (double m : f) {
-                    cs.add(candidate(base, horizon, lr * m, false));
-                }
-                if (bn) {
-                    cs.add(candidate(base, horizon, lr * KEPT_BATCHNORM_LR, true));
-                }
-                int rung = (int) Math.max(1, Math.round(MEDIUM_RUNG * horizon));
-                return rung < horizon && cs.size() > 1 ? new Plan(cs, new int[] {rung}, new int[] {1}, horizon, true, 0)
-                        : new Plan(cs, new int[0], new int[0], horizon, true, 0);
-            }
-            default -> {
-                double[] f = s.searchLr() ? new double[] {Math.pow(10, -0.75), Math.pow(10, -0.25), Math.pow(10, 0.25), Math.pow(10, 0.75)}
-                        : new double[] {1};
-                int h = (int) Math.round(horizon * BEST_LONGER);
-                for (double m : f) {
-                    cs.add(candidate(base, h, lr * m, false));
-                    if (bn) {
-                        cs.add(candidate(base, h, lr * m * KEPT_BATCHNORM_LR, true));
-                    }
-                }
-                int r1 = (int) Math.max(1, Math.round(0.15 * h));
-                int r2 = (int) Math.max(r1 + 1, Math.round(0.35 * h));
-                return r2 < h && cs.size() > 2 ? new Plan(cs, new int[] {r1, r2}, new int[] {Math.max(1, (cs.size() + 2) / 3), 1}, h, true, 0)
-                        : new Plan(cs, new int[0], new int[0], h, true, 0);
-            }
-        }
-    }
-
-    /**
-     * Fast's fine-tuning budget: 45 s of training, so that with its validation passes, the choice and the probe's
-     * refit fast stays within a minute of the probe alone.
-     */
-    static final double FAST_SECONDS = 45;
-    /** Medium's race keeps one candidate after this share of the schedule (epoch 3 of 10). */
-    static final double MEDIUM_RUNG = 0.3;
-    /**
-     * BatchNorm keeping the source's statistics races at a tenth of the rate: at the rates where fine-tuning with
-     * trained statistics moves, kept statistics diverged (MobileNet v1 on sketch7 at 3e-3: validation 0.15 by epoch 1)
-     * because the normalisation no longer matches the layers it follows.
-     */
-    static final double KEPT_BATCHNORM_LR = 0.1;
-    /** Best's schedule is this much longer than medium's. */
-    static final double BEST_LONGER = 1.5;
-
-    private static Candidate candidate(Recipe base, int horizon, double lr, boolean frozenBn) {
-        Recipe.Selection sel = base.selection();
-        Recipe r = base.withoutSearch().with(base.optimization().withLr(lr)).with(base.schedule().withEpochs(horizon))
-                .with(new Recipe.Selection(sel.validation(), 0, false, false))
-                .with(new Recipe.Regularisation(base.regularisation().labelSmoothing(), base.regularisation().classWeights(),
-                        base.regularisation().bnMomentum(), frozenBn || base.regularisation().frozenBatchNorm()));
-        String label = String.format(Locale.ROOT, "%s lr %.2g%s", base.optimization().optimizer().label(), r.meanLossLr(),
-                frozenBn ? ", BatchNorm statistics kept" : "");
-        String id = String.format(Locale.ROOT, "%s-%.2g%s", base.optimization().optimizer().label(), r.meanLossLr(), frozenBn ? "-bnkept" : "");
-        return new Candidate(id, r, label);
     }
 
     /**
@@ -285,8 +198,8 @@ final class RecipeSearch {
         return new Outcome(report, history);
     }
 
-    private static String describe(Plan p) {
-        List<String> labels = p.candidates().stream().map(Candidate::label).toList();
+    private static String describe(SearchPlan.Plan p) {
+        List<String> labels = p.candidates().stream().map(SearchPlan.Candidate::label).toList();
         return "(" + String.join("; ", labels) + "), cosine over " + p.horizon() + " epochs"
                 + (p.rungs().length > 0 ? ", the best " + p.keep()[0] + " going on after epoch " + p.rungs()[0] : "")
                 + (p.rungs().length > 1 ? ", then " + p.keep()[1] + " after epoch " + p.rungs()[1] : "");
@@ -385,7 +298,7 @@ final class RecipeSearch {
     }
 
     /** The winner again, from the source body and the probe refitted on every image, on every image for {@code epochs} epochs. */
-    List<EpochMetrics> retrain(Candidate winner, int epochs, Probe.Head probeAll, Backbone source) {
+    List<EpochMetrics> retrain(SearchPlan.Candidate winner, int epochs, Probe.Head probeAll, Backbone source) {
         Recipe r = winner.recipe().with(new Recipe.Selection(0, 0, false));
         Training.Folders f = new Training.Folders(setup.features().allTrainingFolder(), null, null);
         List<TrainingListener> listeners = new ArrayList<>(extra);
@@ -449,71 +362,5 @@ final class RecipeSearch {
         retrainSnapshot = st.snapshots().get(RETRAIN);
         log.accept("resuming the search from its checkpoint: " + runners.stream().map(r -> r.c.label() + " " + r.status).toList()
                 + (retrainSnapshot != null ? "; the retrain at epoch " + (retrainSnapshot.progress().epoch + 1) : ""));
-    }
-
-    /** Ends a loop at the epoch that would pass the deadline or the loop's own budget, judged from the epochs so far. */
-    static final class DeadlineStop implements TrainingListener {
-        private final Deadline deadline;
-        private final double budget;
-        private final Consumer<String> log;
-        private final double start;
-        private int epochsHere;
-        /** Whether it ended the loop because of the run's time limit (not fast's own budget). */
-        boolean fired;
-
-        DeadlineStop(Deadline deadline, double budgetSeconds, Consumer<String> log) {
-            this.deadline = deadline;
-            this.budget = budgetSeconds;
-            this.log = log;
-            this.start = deadline.elapsed();
-        }
-
-        @Override
-        public int order() {
-            return ORDER_TRACK + 20;
-        }
-
-        @Override
-        public void onEpoch(Trainer t) {
-            epochsHere++;
-            double spent = deadline.elapsed() - start;
-            double perEpoch = spent / epochsHere;
-            boolean overLimit = deadline.limited() && deadline.remaining() < perEpoch;
-            boolean overBudget = spent + perEpoch > budget;
-            if ((overLimit || overBudget) && t.progress().epoch < t.epochs() && !t.progress().stopEarly) {
-                t.progress().stopEarly = true;
-                fired = overLimit;
-                log.accept(String.format(Locale.ROOT, "stopping this candidate after epoch %d: another epoch (about %.0f s) would pass the %s",
-                        t.progress().epoch, perEpoch, overLimit ? "time limit" : "fine-tuning budget"));
-            }
-        }
-    }
-
-    /** Ends a loop after a fixed number of epochs (the retrain, at the winner's best epoch). */
-    static final class StopAfter implements TrainingListener {
-        private final int epochs;
-
-        StopAfter(int epochs) {
-            this.epochs = epochs;
-        }
-
-        @Override
-        public int order() {
-            return ORDER_TRACK + 20;
-        }
-
-        @Override
-        public void onStart(Trainer t) {
-            if (t.progress().epoch >= epochs) {
-                t.progress().stopEarly = true;
-            }
-        }
-
-        @Override
-        public void onEpoch(Trainer t) {
-            if (t.progress().epoch >= epochs) {
-                t.progress().stopEarly = true;
-            }
-        }
     }
 }

@@ -79,7 +79,7 @@ class RecipeSearchTest {
             Recipe r = auto(Recipe.Quality.MEDIUM, 450);
             Parts p = parts(m, r, 10);
             Deadline d = new Deadline(450, 0, clock::get);
-            RecipeSearch.Plan plan = RecipeSearch.plan(r, p.net(), 1);
+            SearchPlan.Plan plan = SearchPlan.of(r, p.net(), 1);
             assertEquals(4, plan.candidates().size(), "three rates and a BatchNorm mode for a BatchNorm network");
             RecipeSearch s = new RecipeSearch(r, p.net(), p.data(), p.setup(), plan, d, null, 0, Json.object(), List.of(tick));
             SearchReport rep = s.run(p.probe(), p.probeVal(), null, p.source()).report();
@@ -117,7 +117,7 @@ class RecipeSearchTest {
         try (NDManager m = Torch.newManager()) {
             Recipe r = auto(Recipe.Quality.MEDIUM, 0);
             Parts p = parts(m, r, 10);
-            RecipeSearch.Plan plan = RecipeSearch.plan(r, p.net(), 1);
+            SearchPlan.Plan plan = SearchPlan.of(r, p.net(), 1);
             RecipeSearch s = new RecipeSearch(r, p.net(), p.data(), p.setup(), plan, new Deadline(0), null, 0, Json.object(), List.of(record));
             Probe.Head all = Probe.fit(p.setup().features().allTraining(), 2, 1);
             List<EpochMetrics> h = s.retrain(plan.candidates().get(0), 2, all, p.source());
@@ -135,18 +135,18 @@ class RecipeSearchTest {
     void qualitiesPlanWhatTheySay() throws Exception {
         try (NDManager m = Torch.newManager()) {
             Parts p = parts(m, auto(Recipe.Quality.MEDIUM, 0), 5);
-            RecipeSearch.Plan fast = RecipeSearch.plan(auto(Recipe.Quality.FAST, 0), p.net(), 20);
+            SearchPlan.Plan fast = SearchPlan.of(auto(Recipe.Quality.FAST, 0), p.net(), 20);
             assertEquals(1, fast.candidates().size());
             assertEquals(2, fast.horizon(), "as many epochs as fit the 45 s budget at 20 s each");
             assertFalse(fast.retrain());
-            RecipeSearch.Plan best = RecipeSearch.plan(auto(Recipe.Quality.BEST, 0), p.net(), 20);
+            SearchPlan.Plan best = SearchPlan.of(auto(Recipe.Quality.BEST, 0), p.net(), 20);
             assertEquals(8, best.candidates().size(), "four rates, each with BatchNorm trained and kept");
-            assertTrue(best.horizon() > RecipeSearch.plan(auto(Recipe.Quality.MEDIUM, 0), p.net(), 20).horizon());
+            assertTrue(best.horizon() > SearchPlan.of(auto(Recipe.Quality.MEDIUM, 0), p.net(), 20).horizon());
             // a user's --lr fixes the rate: only the BatchNorm mode is searched
             Recipe fixed = auto(Recipe.Quality.MEDIUM, 0).toBuilder().search(new Recipe.Search(Recipe.Quality.MEDIUM, 0, false, true)).build();
-            RecipeSearch.Plan one = RecipeSearch.plan(fixed, p.net(), 20);
+            SearchPlan.Plan one = SearchPlan.of(fixed, p.net(), 20);
             assertEquals(2, one.candidates().size());
-            assertEquals(one.candidates().get(0).recipe().optimization().lr() * RecipeSearch.KEPT_BATCHNORM_LR,
+            assertEquals(one.candidates().get(0).recipe().optimization().lr() * SearchPlan.KEPT_BATCHNORM_LR,
                     one.candidates().get(1).recipe().optimization().lr(), 1e-12, "BatchNorm kept races at a tenth of the rate");
             assertTrue(one.candidates().get(1).recipe().regularisation().frozenBatchNorm());
         }
