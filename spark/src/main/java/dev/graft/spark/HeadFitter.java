@@ -1,16 +1,11 @@
 package dev.graft.spark;
 
-import dev.graft.model.Architectures;
-import dev.graft.model.Backbone;
+import dev.graft.run.OutputFolder;
 import dev.graft.train.Bundle;
-import dev.graft.train.FeatureSet;
 import dev.graft.train.HeadBundle;
-import dev.graft.train.LinearProbe;
 import org.apache.spark.SparkContext;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.classification.LogisticRegression;
-import org.apache.spark.ml.classification.LogisticRegressionModel;
-import org.apache.spark.ml.linalg.Matrix;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
@@ -27,17 +22,13 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -256,10 +247,6 @@ public final class HeadFitter extends Estimator<HeadModel> implements DefaultPar
         return new HeadModel("schema").transformSchema(schema);
     }
 
-    /** The head fitted, however it was. */
-    record Head(float[] weight, float[] bias, double lambda, String how, double trainAccuracy, Map<String, Object> details) {
-    }
-
     @Override
     public HeadModel fit(Dataset<?> dataset) {
         if (!isDefined(bundle)) {
@@ -293,7 +280,7 @@ public final class HeadFitter extends Estimator<HeadModel> implements DefaultPar
         long skipped = total - n;
         log.accept(String.format(Locale.ROOT, "features: %d rows, %d classes %s %s, %d-dimensional, from %s%s", n, classes.size(), classes,
                 counts.values(), meta.dim(), meta.describe(), skipped > 0 ? "; " + skipped + " row(s) without features or label left out" : ""));
-        long limit = (Long) $(maxDriverRows) > 0 ? (Long) $(maxDriverRows) : driverRows(meta.dim());
+        long limit = (Long) $(maxDriverRows) > 0 ? (Long) $(maxDriverRows) : HeadFits.driverRows(meta.dim());
         String how = $(method);
         boolean driver = how.equals("driver") || (how.equals("auto") && n <= limit);
         if (how.equals("auto")) {
@@ -301,7 +288,8 @@ public final class HeadFitter extends Estimator<HeadModel> implements DefaultPar
                     : "fitting with Spark MLlib (" + n + " rows > " + limit + " the driver holds)");
         }
         long t0 = System.nanoTime();
-        Head head = driver ? fitOnDriver(rows, classes, meta.dim()) : fitWithMllib(rows, classes, meta.dim(), n, limit);
+        HeadFits fits = new HeadFits($(labelCol), $(featuresCol), $(pathCol), (Double) $(lambda), (Long) $(seed), (Integer) $(maxIter), log);
+        HeadFits.Head head = driver ? fits.onDriver(rows, classes, meta.dim()) : fits.withMllib(rows, classes, meta.dim(), n, limit);
         log.accept(String.format(Locale.ROOT, "%s (%.1f s)", head.how(), (System.nanoTime() - t0) / 1e9));
 
         String id = Identifiable.randomUID("graftHeadModel");
@@ -330,7 +318,8 @@ public final class HeadFitter extends Estimator<HeadModel> implements DefaultPar
             res.put("test_size", (long) acc[1]);
             extra.put("results", res);
         }
-        writeBundle(out, meta, classes, head, extra, dataset.sparkSession().sparkContext());
+        HeadBundleWriter.write(out, isDefined(weights) ? $(weights) : meta.weights(), meta, classes, head, extra, (Boolean) $(overwrite),
+                dataset.sparkSession().sparkContext(), log);
         log.accept("bundle written to " + out);
         return copyValues(model.setBundle(out), ParamMap.empty()).setParent(this);
     }
@@ -352,116 +341,6 @@ public final class HeadFitter extends Estimator<HeadModel> implements DefaultPar
         return all.filter(ok);
     }
 
-    /**
-     * Rows the driver fits by default: as many as half its heap holds at the probe's peak, about 32 bytes per feature
-     * value (the collected rows, the sorted set, the cross-validation folds' copies and the float64 copy the engine
-     * multiplies).
-     */
-    static long driverRows(int dim) {
-        return Math.max(1000, Runtime.getRuntime().maxMemory() / (64L * Math.max(1, dim)));
-    }
-
-    private Head fitOnDriver(Dataset<Row> rows, List<String> classes, int dim) {
-        long t0 = System.nanoTime();
-        FeatureSet fs = collect(rows, classes, dim);
-        log.accept(String.format(Locale.ROOT, "collected %d feature rows on the driver in %.1f s", fs.size(), (System.nanoTime() - t0) / 1e9));
-        if ((Double) $(lambda) > 0) {
-            LinearProbe lp = new LinearProbe(classes.size(), dim);
-            LinearProbe.Fit f = lp.fit(fs.sorted(), (Double) $(lambda), 500);
-            return new Head(f.weight(), f.bias(), f.lambda(), String.format(Locale.ROOT, "probe: logistic regression on %d feature vectors, "
-                    + "lambda %.2g as given, train accuracy %.3f", fs.size(), f.lambda(), lp.accuracy(f, fs)), lp.accuracy(f, fs), Map.of());
-        }
-        HeadBundle.ProbeFit p = HeadBundle.fitProbe(fs, classes.size(), (Long) $(seed));
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("cross_validation", p.cv().describe());
-        return new Head(p.weight(), p.bias(), p.lambda(), p.description(), p.trainAccuracy(), details);
-    }
-
-    private Head fitWithMllib(Dataset<Row> rows, List<String> classes, int dim, long n, long limit) {
-        double lam = (Double) $(lambda);
-        Map<String, Object> details = new LinkedHashMap<>();
-        String chosen;
-        if (lam > 0) {
-            chosen = String.format(Locale.ROOT, "lambda %.3g as given", lam);
-        } else {
-            double fraction = Math.min(1.0, (double) limit / n);
-            Dataset<Row> sample = fraction >= 1 ? rows : rows.sample(false, fraction, (Long) $(seed));
-            FeatureSet fs = collect(sample, classes, dim).sorted();
-            LinearProbe.CrossValidation cv = new LinearProbe(classes.size(), dim).crossValidate(fs, (Long) $(seed));
-            double c = cv.lambda() * fs.size();
-            lam = c / n;
-            chosen = String.format(Locale.ROOT, "lambda %.3g = %.0f / n: the strength graft's %d-fold cross-validation chose on %s (%s)",
-                    lam, c, cv.folds(), fs.size() == n ? "all " + n + " rows" : "a sample of " + fs.size() + " of " + n + " rows", cv.describe());
-            details.put("cross_validation", cv.describe());
-            details.put("cross_validation_rows", fs.size());
-        }
-        Column idx = functions.array_position(functions.array(classes.stream().map(functions::lit).toArray(Column[]::new)),
-                functions.col($(labelCol))).minus(1).cast("double");
-        Dataset<Row> train = rows.select(org.apache.spark.ml.functions.array_to_vector(functions.col($(featuresCol))).as("graft_x"),
-                idx.as("graft_y")).persist(StorageLevel.MEMORY_AND_DISK());
-        try {
-            LogisticRegression lr = new LogisticRegression().setFamily("multinomial").setRegParam(lam).setElasticNetParam(0.0)
-                    .setStandardization(false).setFitIntercept(true).setMaxIter((Integer) $(maxIter)).setTol(1e-9)
-                    .setFeaturesCol("graft_x").setLabelCol("graft_y");
-            LogisticRegressionModel m = lr.fit(train);
-            Matrix coef = m.coefficientMatrix();
-            if (coef.numRows() != classes.size() || coef.numCols() != dim) {
-                throw new IllegalStateException("MLlib fitted " + coef.numRows() + " x " + coef.numCols() + " coefficients for " + classes.size()
-                        + " classes of " + dim + " features");
-            }
-            float[] w = new float[classes.size() * dim];
-            for (int c = 0; c < classes.size(); c++) {
-                for (int j = 0; j < dim; j++) {
-                    w[c * dim + j] = (float) coef.apply(c, j);
-                }
-            }
-            double[] iv = m.interceptVector().toArray();
-            float[] b = new float[classes.size()];
-            for (int c = 0; c < b.length; c++) {
-                b[c] = (float) iv[c];
-            }
-            double acc = m.hasSummary() ? m.summary().accuracy() : Double.NaN;
-            int iters = m.hasSummary() ? m.summary().totalIterations() : -1;
-            details.put("iterations", iters);
-            String how = String.format(Locale.ROOT, "Spark MLlib multinomial logistic regression on %d feature vectors (L2, no standardization, "
-                    + "%d L-BFGS iterations), %s, train accuracy %.3f", n, iters, chosen, acc);
-            return new Head(w, b, lam, how, acc, details);
-        } finally {
-            train.unpersist();
-        }
-    }
-
-    /** The rows as graft's feature set on the driver (ids: the paths, so folds follow path order as in graft train). */
-    private FeatureSet collect(Dataset<Row> rows, List<String> classes, int dim) {
-        boolean hasPath = Arrays.asList(rows.schema().fieldNames()).contains($(pathCol));
-        Dataset<Row> sel = rows.select(functions.col($(labelCol)), functions.col($(featuresCol)),
-                hasPath ? functions.col($(pathCol)) : functions.monotonically_increasing_id().cast("string"));
-        List<float[]> xs = new ArrayList<>();
-        List<Integer> ys = new ArrayList<>();
-        List<String> ids = new ArrayList<>();
-        Iterator<Row> it = sel.toLocalIterator();
-        while (it.hasNext()) {
-            Row r = it.next();
-            float[] x = HeadModel.floats(r, 1);
-            if (x.length != dim) {
-                throw new IllegalArgumentException("a feature row (" + r.get(2) + ") has " + x.length + " values, the metadata says " + dim);
-            }
-            xs.add(x);
-            ys.add(classes.indexOf(r.getString(0)));
-            ids.add(r.isNullAt(2) ? "" : r.get(2).toString());
-        }
-        int m = xs.size();
-        float[] flat = new float[m * dim];
-        int[] labels = new int[m];
-        int[] samples = new int[m];
-        for (int i = 0; i < m; i++) {
-            System.arraycopy(xs.get(i), 0, flat, i * dim, dim);
-            labels[i] = ys.get(i);
-            samples[i] = i;
-        }
-        return new FeatureSet(flat, labels, samples, ids.toArray(new String[0]), dim);
-    }
-
     /** Accuracy of the head on labelled feature rows (errors left out): {accuracy, rows}. */
     private double[] accuracy(HeadModel model, Dataset<?> test) {
         Dataset<Row> t = usable(test.toDF());
@@ -472,6 +351,7 @@ public final class HeadFitter extends Estimator<HeadModel> implements DefaultPar
         return new double[] {rows == 0 ? Double.NaN : (double) correct / rows, rows};
     }
 
+    /** graft's output-folder policy ({@link OutputFolder}) for a local bundle folder; a Hadoop URI must not exist unless overwrite. */
     private void checkTarget(String out, SparkContext sc) {
         if (!Hadoop.isLocal(out)) {
             if (!(Boolean) $(overwrite) && Hadoop.exists(out, sc.hadoopConfiguration())) {
@@ -479,52 +359,10 @@ public final class HeadFitter extends Estimator<HeadModel> implements DefaultPar
             }
             return;
         }
-        Path dir = Hadoop.localPath(out);
-        if (!Files.isDirectory(dir) || isEmpty(dir)) {
-            return;
-        }
-        if (!(Boolean) $(overwrite)) {
-            throw new IllegalArgumentException(dir + " already exists and is not empty; choose another folder, or overwrite (--overwrite) to "
-                    + "replace the bundle in it");
-        }
-        if (!Bundle.isBundle(dir)) {
-            throw new IllegalArgumentException(dir + " is not empty and holds no graft bundle: refusing to write over it");
-        }
-    }
-
-    private static boolean isEmpty(Path dir) {
         try {
-            return dev.graft.util.AtomicFolder.isEmpty(dir);
+            OutputFolder.claim(Hadoop.localPath(out), (Boolean) $(overwrite), Bundle::isBundle, "bundle", "", "");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private void writeBundle(String out, FeaturesMeta meta, List<String> classes, Head head, Map<String, Object> extra, SparkContext sc) {
-        String w = isDefined(weights) ? $(weights) : meta.weights();
-        Path local = FeatureExtractor.driverLocal(w, sc);
-        Backbone source = Backbone.load(Architectures.get(meta.model()), local, true, null, meta.preprocessing(), log);
-        String sha = source.sha256();
-        if (meta.weightsSha256() != null && sha != null && !meta.weightsSha256().equals(sha)) {
-            throw new IllegalArgumentException("weights " + w + " (sha256 " + sha + ") are not the weights the features were computed with ("
-                    + meta.weights() + ", sha256 " + meta.weightsSha256() + ")");
-        }
-        if (!source.architecture().name().equals(meta.model())) {
-            throw new IllegalArgumentException("weights " + w + " hold " + source.architecture().name() + ", but the features were computed with "
-                    + meta.model());
-        }
-        try {
-            if (Hadoop.isLocal(out)) {
-                // written beside the old bundle and moved into place when complete (Bundle): the folder holds the old
-                // bundle or the new one, never a mix and never neither
-                HeadBundle.save(Hadoop.localPath(out), source, classes, head.weight(), head.bias(), head.how(), extra);
-            } else {
-                Path tmp = Hadoop.tempDir("graft-bundle").resolve("bundle");
-                HeadBundle.save(tmp, source, classes, head.weight(), head.bias(), head.how(), extra);
-                Hadoop.copyFromLocal(tmp, out, (Boolean) $(overwrite), sc.hadoopConfiguration());
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the bundle to " + out + ": " + e.getMessage(), e);
         }
     }
 
