@@ -46,10 +46,6 @@ public final class OnnxGraph {
         }
     }
 
-    /** A node attribute. */
-    public record Attr(String name, Proto proto) {
-    }
-
     private final List<Proto> nodes = new ArrayList<>();
     private final List<Proto> initializers = new ArrayList<>();
     private final List<Proto> inputs = new ArrayList<>();
@@ -111,7 +107,7 @@ public final class OnnxGraph {
 
     /** A float32 graph input; a {@code -1} dimension is the symbolic batch size "N". */
     public Value input(String name, long... shape) {
-        inputs.add(valueInfo(name, shape));
+        inputs.add(OnnxProtos.valueInfo(name, shape));
         used.merge(name, 1, Integer::sum);
         return new Value(name, shape.clone());
     }
@@ -121,10 +117,10 @@ public final class OnnxGraph {
         Value out = v;
         if (!v.name().equals(name)) {
             used.merge(name, 1, Integer::sum);
-            nodes.add(nodeProto("Identity", name, List.of(v.name()), List.of(name), List.of()));
+            nodes.add(OnnxProtos.nodeProto("Identity", name, List.of(v.name()), List.of(name), List.of()));
             out = new Value(name, v.shape());
         }
-        outputs.add(valueInfo(out.name(), out.shape()));
+        outputs.add(OnnxProtos.valueInfo(out.name(), out.shape()));
     }
 
     /** A float32 weight of the current layer, named after it ({@code <layer>.<suffix>}). */
@@ -133,7 +129,7 @@ public final class OnnxGraph {
             throw new IllegalArgumentException(here() + "." + suffix + ": " + data.length + " values for shape " + Arrays.toString(dims));
         }
         String name = unique(here() + "." + suffix);
-        initializers.add(tensor(name, dims).varint(2, FLOAT).rawFloats(9, data));
+        initializers.add(OnnxProtos.tensor(name, dims).varint(2, FLOAT).rawFloats(9, data));
         parameters += data.length;
         return new Value(name, dims.clone());
     }
@@ -142,7 +138,7 @@ public final class OnnxGraph {
     public Value scalar(float v) {
         return scalars.computeIfAbsent(Float.floatToIntBits(v), k -> {
             String name = unique("const_" + (v == (long) v ? Long.toString((long) v) : Float.toString(v)).replace('-', 'm').replace('.', 'p'));
-            initializers.add(tensor(name).varint(2, FLOAT).rawFloats(9, new float[] {v}));
+            initializers.add(OnnxProtos.tensor(name).varint(2, FLOAT).rawFloats(9, new float[] {v}));
             return new Value(name, new long[0]);
         });
     }
@@ -155,7 +151,7 @@ public final class OnnxGraph {
         }
         return intConstants.computeIfAbsent(key, k -> {
             String name = unique("ints_" + intConstants.size());
-            Proto t = tensor(name, v.length).varint(2, INT64);
+            Proto t = OnnxProtos.tensor(name, v.length).varint(2, INT64);
             for (long x : v) {
                 t.varint(7, x);
             }
@@ -171,38 +167,18 @@ public final class OnnxGraph {
     // ---- nodes ----
 
     /** One node of the current layer with one output of the given shape. */
-    public Value node(String op, long[] shape, List<Value> in, Attr... attrs) {
+    public Value node(String op, long[] shape, List<Value> in, OnnxAttr... attrs) {
         String name = unique(here() + "/" + op);
         List<String> ins = new ArrayList<>();
         for (Value v : in) {
             ins.add(v == null ? "" : v.name());
         }
-        nodes.add(nodeProto(op, name, ins, List.of(name), List.of(attrs)));
+        nodes.add(OnnxProtos.nodeProto(op, name, ins, List.of(name), List.of(attrs)));
         return new Value(name, shape.clone());
     }
 
     public Value node(String op, long[] shape, Value... in) {
         return node(op, shape, Arrays.asList(in));
-    }
-
-    public static Attr attr(String name, long v) {
-        return new Attr(name, new Proto().string(1, name).varint(20, 2).varint(3, v));
-    }
-
-    public static Attr attr(String name, float v) {
-        return new Attr(name, new Proto().string(1, name).varint(20, 1).float32(2, v));
-    }
-
-    public static Attr attr(String name, String v) {
-        return new Attr(name, new Proto().string(1, name).varint(20, 3).string(4, v));
-    }
-
-    public static Attr attr(String name, long[] v) {
-        Proto p = new Proto().string(1, name).varint(20, 7);
-        for (long x : v) {
-            p.varint(8, x);
-        }
-        return new Attr(name, p);
     }
 
     // ---- operators, with their output shapes ----
@@ -218,8 +194,8 @@ public final class OnnxGraph {
             (x.dim(2) + pads[0] + pads[2] - dilations[0] * (wShape[2] - 1) - 1) / strides[0] + 1,
             (x.dim(3) + pads[1] + pads[3] - dilations[1] * (wShape[3] - 1) - 1) / strides[1] + 1};
         List<Value> in = bv == null ? List.of(x, wv) : List.of(x, wv, bv);
-        return node("Conv", s, in, attr("kernel_shape", new long[] {wShape[2], wShape[3]}), attr("strides", strides),
-                attr("pads", pads), attr("dilations", dilations), attr("group", groups));
+        return node("Conv", s, in, OnnxAttr.of("kernel_shape", new long[] {wShape[2], wShape[3]}), OnnxAttr.of("strides", strides),
+                OnnxAttr.of("pads", pads), OnnxAttr.of("dilations", dilations), OnnxAttr.of("group", groups));
     }
 
     /** x W^T + b over the last dimension, W (out, in) row-major: Gemm for a matrix, MatMul + Add otherwise. */
@@ -229,7 +205,7 @@ public final class OnnxGraph {
         if (x.rank() == 2) {
             Value wv = weight("weight", w, out, in);
             List<Value> ins = b == null ? List.of(x, wv) : List.of(x, wv, weight("bias", b, out));
-            return node("Gemm", s, ins, attr("transB", 1L));
+            return node("Gemm", s, ins, OnnxAttr.of("transB", 1L));
         }
         float[] wt = new float[w.length];
         for (int o = 0; o < out; o++) {
@@ -241,24 +217,24 @@ public final class OnnxGraph {
         return b == null ? y : add(y, weight("bias", b, out));
     }
 
-    public Value unary(String op, Value x, Attr... attrs) {
+    public Value unary(String op, Value x, OnnxAttr... attrs) {
         return node(op, x.shape(), List.of(x), attrs);
     }
 
     public Value add(Value a, Value b) {
-        return node("Add", broadcast(a.shape(), b.shape()), a, b);
+        return node("Add", OnnxProtos.broadcast(a.shape(), b.shape()), a, b);
     }
 
     public Value sub(Value a, Value b) {
-        return node("Sub", broadcast(a.shape(), b.shape()), a, b);
+        return node("Sub", OnnxProtos.broadcast(a.shape(), b.shape()), a, b);
     }
 
     public Value mul(Value a, Value b) {
-        return node("Mul", broadcast(a.shape(), b.shape()), a, b);
+        return node("Mul", OnnxProtos.broadcast(a.shape(), b.shape()), a, b);
     }
 
     public Value div(Value a, Value b) {
-        return node("Div", broadcast(a.shape(), b.shape()), a, b);
+        return node("Div", OnnxProtos.broadcast(a.shape(), b.shape()), a, b);
     }
 
     /** min(max(x, lo), hi). */
@@ -271,10 +247,10 @@ public final class OnnxGraph {
         long[] s = {x.dim(0), x.dim(1), (x.dim(2) + pads[0] + pads[2] - kernel[0]) / strides[0] + 1,
             (x.dim(3) + pads[1] + pads[3] - kernel[1]) / strides[1] + 1};
         if (max) {
-            return node("MaxPool", s, List.of(x), attr("kernel_shape", kernel), attr("strides", strides), attr("pads", pads));
+            return node("MaxPool", s, List.of(x), OnnxAttr.of("kernel_shape", kernel), OnnxAttr.of("strides", strides), OnnxAttr.of("pads", pads));
         }
-        return node("AveragePool", s, List.of(x), attr("kernel_shape", kernel), attr("strides", strides), attr("pads", pads),
-                attr("count_include_pad", 0L));
+        return node("AveragePool", s, List.of(x), OnnxAttr.of("kernel_shape", kernel), OnnxAttr.of("strides", strides), OnnxAttr.of("pads", pads),
+                OnnxAttr.of("count_include_pad", 0L));
     }
 
     /** GlobalAveragePool or GlobalMaxPool: (N, C, H, W) to (N, C, 1, 1). */
@@ -288,7 +264,7 @@ public final class OnnxGraph {
         for (int i = 1; i < x.rank(); i++) {
             p *= x.dim(i);
         }
-        return node("Flatten", new long[] {x.dim(0), p}, List.of(x), attr("axis", 1L));
+        return node("Flatten", new long[] {x.dim(0), p}, List.of(x), OnnxAttr.of("axis", 1L));
     }
 
     /** Reshape keeping the batch: {@code rest} are the dimensions after it (one may be -1). */
@@ -323,7 +299,7 @@ public final class OnnxGraph {
         for (int i = 0; i < perm.length; i++) {
             s[i] = x.dim((int) perm[i]);
         }
-        return node("Transpose", s, List.of(x), attr("perm", perm));
+        return node("Transpose", s, List.of(x), OnnxAttr.of("perm", perm));
     }
 
     public Value concat(int axis, List<Value> in) {
@@ -332,18 +308,18 @@ public final class OnnxGraph {
         for (int i = 1; i < in.size(); i++) {
             s[a] += in.get(i).dim(a);
         }
-        return node("Concat", s, in, attr("axis", (long) axis));
+        return node("Concat", s, in, OnnxAttr.of("axis", (long) axis));
     }
 
     /** LayerNormalization over the last dimension. */
     public Value layerNorm(Value x, float[] scale, float[] bias, float eps) {
         long c = x.dim(-1);
         return node("LayerNormalization", x.shape(), List.of(x, weight("weight", scale, c), weight("bias", bias, c)),
-                attr("axis", -1L), attr("epsilon", eps));
+                OnnxAttr.of("axis", -1L), OnnxAttr.of("epsilon", eps));
     }
 
     public Value softmax(Value x, int axis) {
-        return unary("Softmax", x, attr("axis", (long) axis));
+        return unary("Softmax", x, OnnxAttr.of("axis", (long) axis));
     }
 
     /** x[..., index, ...] along {@code axis}, that axis removed. */
@@ -355,7 +331,7 @@ public final class OnnxGraph {
             }
         }
         Value idx = scalarIndex(index);
-        return node("Gather", s, List.of(x, idx), attr("axis", (long) axis));
+        return node("Gather", s, List.of(x, idx), OnnxAttr.of("axis", (long) axis));
     }
 
     private final Map<Long, Value> indices = new HashMap<>();
@@ -363,7 +339,7 @@ public final class OnnxGraph {
     private Value scalarIndex(long index) {
         return indices.computeIfAbsent(index, k -> {
             String name = unique("index_" + index);
-            initializers.add(tensor(name).varint(2, INT64).varint(7, index));
+            initializers.add(OnnxProtos.tensor(name).varint(2, INT64).varint(7, index));
             return new Value(name, new long[0]);
         });
     }
@@ -374,7 +350,7 @@ public final class OnnxGraph {
         s[2] += pads[0] + pads[2];
         s[3] += pads[1] + pads[3];
         long[] all = {0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]};
-        return node("Pad", s, List.of(x, ints(all), scalar(value)), attr("mode", "constant"));
+        return node("Pad", s, List.of(x, ints(all), scalar(value)), OnnxAttr.of("mode", "constant"));
     }
 
     /** A constant with a batch dimension of 1 repeated to {@code like}'s batch size. */
@@ -388,16 +364,6 @@ public final class OnnxGraph {
         return node("Expand", s, constant, target);
     }
 
-    static long[] broadcast(long[] a, long[] b) {
-        int n = Math.max(a.length, b.length);
-        long[] s = new long[n];
-        for (int i = 0; i < n; i++) {
-            long x = i < n - a.length ? 1 : a[i - (n - a.length)];
-            long y = i < n - b.length ? 1 : b[i - (n - b.length)];
-            s[i] = x == 1 ? y : (y == 1 ? x : (x == -1 ? y : x));
-        }
-        return s;
-    }
 
     // ---- the model ----
 
@@ -410,6 +376,7 @@ public final class OnnxGraph {
         model(info).write(out);
     }
 
+    /** The whole ModelProto as bytes (under protobuf's 2 GB). */
     public byte[] toBytes(ModelInfo info) {
         Proto m = model(info);
         if (m.size() > Integer.MAX_VALUE - 16) {
@@ -425,47 +392,6 @@ public final class OnnxGraph {
     }
 
     private Proto model(ModelInfo info) {
-        Proto g = new Proto();
-        nodes.forEach(n -> g.message(1, n));
-        g.string(2, info.graphName());
-        initializers.forEach(t -> g.message(5, t));
-        inputs.forEach(i -> g.message(11, i));
-        outputs.forEach(o -> g.message(12, o));
-        Proto m = new Proto().varint(1, IR_VERSION).string(2, "graft").string(3, info.producerVersion());
-        if (info.doc() != null) {
-            m.string(6, info.doc());
-        }
-        m.message(7, g);
-        m.message(8, new Proto().string(1, "").varint(2, OPSET));
-        for (Map.Entry<String, String> e : info.metadata().entrySet()) {
-            m.message(14, new Proto().string(1, e.getKey()).string(2, e.getValue()));
-        }
-        return m;
-    }
-
-    private static Proto tensor(String name, long... dims) {
-        Proto t = new Proto();
-        for (long d : dims) {
-            t.varint(1, d);
-        }
-        return t.string(8, name);
-    }
-
-    private static Proto nodeProto(String op, String name, List<String> in, List<String> out, List<Attr> attrs) {
-        Proto n = new Proto();
-        in.forEach(i -> n.string(1, i));
-        out.forEach(o -> n.string(2, o));
-        n.string(3, name).string(4, op);
-        attrs.forEach(a -> n.message(5, a.proto()));
-        return n;
-    }
-
-    private static Proto valueInfo(String name, long[] shape) {
-        Proto dims = new Proto();
-        for (long d : shape) {
-            dims.message(1, d < 0 ? new Proto().string(2, "N") : new Proto().varint(1, d));
-        }
-        Proto tensorType = new Proto().varint(1, FLOAT).message(2, dims);
-        return new Proto().string(1, name).message(2, new Proto().message(1, tensorType));
+        return OnnxProtos.model(info, nodes, initializers, inputs, outputs);
     }
 }

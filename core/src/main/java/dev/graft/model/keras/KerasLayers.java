@@ -239,7 +239,7 @@ final class KerasLayers {
             NDArray a = slope == 0 ? JniUtils.relu((PtNDArray) x.get(0)) : JniUtils.leakyRelu((PtNDArray) x.get(0), slope);
             return Double.isNaN(max) ? a : a.minimum(max);
         }, (g, x) -> {
-            Value a = slope == 0 ? g.unary("Relu", x.get(0)) : g.unary("LeakyRelu", x.get(0), OnnxGraph.attr("alpha", (float) slope));
+            Value a = slope == 0 ? g.unary("Relu", x.get(0)) : g.unary("LeakyRelu", x.get(0), dev.graft.onnx.OnnxAttr.of("alpha", (float) slope));
             return Double.isNaN(max) ? a : g.node("Min", a.shape(), a, g.scalar((float) max));
         });
     }

@@ -35,13 +35,13 @@ public enum Activation {
             case RELU -> g.unary("Relu", x);
             case RELU6 -> g.clip(x, 0f, 6f);
             case HARDSWISH -> g.unary("HardSwish", x);
-            case HARDSIGMOID -> g.unary("HardSigmoid", x, OnnxGraph.attr("alpha", 1f / 6f), OnnxGraph.attr("beta", 0.5f));
+            case HARDSIGMOID -> g.unary("HardSigmoid", x, dev.graft.onnx.OnnxAttr.of("alpha", 1f / 6f), dev.graft.onnx.OnnxAttr.of("beta", 0.5f));
             case SILU -> g.mul(x, g.unary("Sigmoid", x));
             // x * 0.5 * (1 + erf(x / sqrt 2)), in the form ONNX Runtime fuses into one Gelu kernel
             case GELU -> g.mul(g.mul(x, g.add(g.unary("Erf", g.div(x, g.scalar((float) Math.sqrt(2)))), g.scalar(1f))), g.scalar(0.5f));
             case SIGMOID -> g.unary("Sigmoid", x);
             case TANH -> g.unary("Tanh", x);
-            case ELU -> g.unary("Elu", x, OnnxGraph.attr("alpha", 1f));
+            case ELU -> g.unary("Elu", x, dev.graft.onnx.OnnxAttr.of("alpha", 1f));
             case SOFTPLUS -> g.unary("Softplus", x);
         };
     }
