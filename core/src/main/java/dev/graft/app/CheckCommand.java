@@ -32,7 +32,7 @@ import java.util.concurrent.Callable;
                 + "probe's out-of-fold probabilities), exact and near duplicates within and across train/test (leaks), outliers and blank "
                 + "images, and the classes the probe confuses. Uses the source model's features (cached with train's).",
             "Writes check.html (galleries), check.json and suggestions.csv (every image in the --labels format, flagged first: edit a "
-                + "label, or write 'exclude' in its action column, then train --labels suggestions.csv --exclude suggestions.csv). "
+                + "label, or write 'exclude' in its action column, then train --labels suggestions.csv --data DIR --exclude suggestions.csv: the CSV lies outside the data, so --data names where its images may come from). "
                 + "Never moves, renames or deletes an image."})
 final class CheckCommand implements Callable<Integer> {
     @Mixin
@@ -67,6 +67,8 @@ final class CheckCommand implements Callable<Integer> {
             CheckSection.writePage(dir.resolve("check.html"), o, cfg);
             print(System.out, r);
             System.out.println("check.html, check.json and suggestions.csv written to " + dir + " (no image was moved, renamed or deleted)");
+            System.out.println("to train on your edits: graft train --labels " + dir.resolve("suggestions.csv") + " --data " + cfg.data()
+                    + " --exclude " + dir.resolve("suggestions.csv") + " ...");
         }
         return 0;
     }

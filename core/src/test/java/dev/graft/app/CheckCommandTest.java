@@ -134,7 +134,7 @@ class CheckCommandTest {
         List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
         assertEquals("file,label,split,action,issue,suggested_label,confidence,detail", lines.get(0));
         DataSplits given = DataSplits.load(data, 0, 0, 0, 1, m -> { });
-        DataSplits back = DataSplits.load(new DataSplits.Source(out, csv, 0, 0), 0, 0, 0, 1, m -> { });
+        DataSplits back = DataSplits.load(new DataSplits.Source(data, csv, 0, 0), 0, 0, 0, 1, m -> { });
         assertEquals(rows(given.train()), rows(back.train()));
         assertEquals(rows(given.test()), rows(back.test()));
         assertEquals(given.classes(), back.classes());
@@ -150,7 +150,7 @@ class CheckCommandTest {
             edited.add(l);
         }
         Files.write(csv, edited, StandardCharsets.UTF_8);
-        DataSplits fixed = DataSplits.load(new DataSplits.Source(out, csv, 0, 0, csv), 0, 0, 0, 1, m -> { });
+        DataSplits fixed = DataSplits.load(new DataSplits.Source(data, csv, 0, 0, csv), 0, 0, 0, 1, m -> { });
         Set<String> fixedRows = rows(fixed.train());
         assertFalse(fixedRows.stream().anyMatch(r -> r.contains("grey.png")), fixedRows.toString());
         assertTrue(fixedRows.stream().anyMatch(r -> r.contains("swapped.jpg") && r.endsWith(" not-hotdog")), fixedRows.toString());

@@ -181,7 +181,7 @@ class DataCheckTest {
         CheckInput in = b.build();
         Path csv = Files.createDirectories(dir.resolve("out")).resolve("suggestions.csv");
         Suggestions.write(csv, DataCheck.run(in));
-        java.util.List<dev.graft.data.CsvLabels.Row> rows = dev.graft.data.CsvLabels.read(csv);
+        java.util.List<dev.graft.data.CsvLabels.Row> rows = dev.graft.data.CsvLabels.read(csv, dir.resolve("data"));
         assertEquals(in.size(), rows.size());
         java.util.Set<String> want = new java.util.TreeSet<>();
         java.util.Set<String> got = new java.util.TreeSet<>();
