@@ -262,87 +262,10 @@ public final class LinearProbe {
                 x[classes * dim + c] = start.bias()[c];
             }
         }
-        double[] g = new double[p];
-        double fx = f.eval(x, g);
-        int m = 10;
-        double[][] s = new double[m][];
-        double[][] y = new double[m][];
-        double[] rho = new double[m];
-        int k = 0;
-        int it;
-        for (it = 0; it < maxIter; it++) {
-            double gnorm = Math.sqrt(dot(g, g));
-            if (gnorm < 1e-6) {
-                break;
-            }
-            // two-loop recursion for the search direction d = -H g
-            double[] q = g.clone();
-            int hist = Math.min(k, m);
-            double[] alpha = new double[m];
-            for (int i = 0; i < hist; i++) {
-                int j = Math.floorMod(k - 1 - i, m);
-                alpha[j] = rho[j] * dot(s[j], q);
-                axpy(-alpha[j], y[j], q);
-            }
-            double gamma = hist > 0 ? dot(s[Math.floorMod(k - 1, m)], y[Math.floorMod(k - 1, m)])
-                    / dot(y[Math.floorMod(k - 1, m)], y[Math.floorMod(k - 1, m)]) : 1.0 / Math.max(gnorm, 1);
-            for (int i = 0; i < q.length; i++) {
-                q[i] *= gamma;
-            }
-            for (int i = hist - 1; i >= 0; i--) {
-                int j = Math.floorMod(k - 1 - i, m);
-                double b = rho[j] * dot(y[j], q);
-                axpy(alpha[j] - b, s[j], q);
-            }
-            double[] d = q;
-            for (int i = 0; i < d.length; i++) {
-                d[i] = -d[i];
-            }
-            double slope = dot(g, d);
-            if (slope >= 0) {
-                d = g.clone();
-                for (int i = 0; i < d.length; i++) {
-                    d[i] = -d[i];
-                }
-                slope = dot(g, d);
-                k = 0;
-            }
-            double step = 1;
-            double[] xn = new double[p];
-            double[] gn = new double[p];
-            double fn;
-            while (true) {
-                for (int i = 0; i < p; i++) {
-                    xn[i] = x[i] + step * d[i];
-                }
-                fn = f.eval(xn, gn);
-                if (fn <= fx + 1e-4 * step * slope || step < 1e-10) {
-                    break;
-                }
-                step *= 0.5;
-            }
-            double[] sk = new double[p];
-            double[] yk = new double[p];
-            for (int i = 0; i < p; i++) {
-                sk[i] = xn[i] - x[i];
-                yk[i] = gn[i] - g[i];
-            }
-            double sy = dot(sk, yk);
-            if (sy > 1e-12) {
-                int j = k % m;
-                s[j] = sk;
-                y[j] = yk;
-                rho[j] = 1 / sy;
-                k++;
-            }
-            boolean converged = Math.abs(fx - fn) < 1e-7 * Math.max(1, Math.abs(fx)); // float32 objective: below this is rounding
-            x = xn;
-            g = gn;
-            fx = fn;
-            if (converged) {
-                break;
-            }
-        }
+        Lbfgs.Result r = Lbfgs.minimize(f::eval, x, maxIter);
+        x = r.x();
+        double fx = r.value();
+        int it = r.iterations();
         float[] w = new float[classes * dim];
         float[] b = new float[classes];
         for (int i = 0; i < w.length; i++) {
@@ -405,20 +328,6 @@ public final class LinearProbe {
                 }
                 return data + 0.5 * lambda * reg;
             }
-        }
-    }
-
-    private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
-    }
-
-    private static void axpy(double a, double[] x, double[] y) {
-        for (int i = 0; i < x.length; i++) {
-            y[i] += a * x[i];
         }
     }
 }
