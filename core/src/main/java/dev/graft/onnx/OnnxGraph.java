@@ -364,7 +364,6 @@ public final class OnnxGraph {
         return node("Expand", s, constant, target);
     }
 
-
     // ---- the model ----
 
     /** What a ModelProto says besides its graph: the graph's name, graft's version, a description, metadata_props. */

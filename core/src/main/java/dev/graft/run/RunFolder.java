@@ -6,7 +6,6 @@ import dev.graft.report.MetricsJson;
 import dev.graft.train.Bundle;
 import dev.graft.train.Checkpoint;
 import dev.graft.train.FineTuning;
-import dev.graft.train.Recipe;
 import dev.graft.train.RunConfig;
 import dev.graft.train.RunContext;
 import dev.graft.train.StopSignal;
@@ -23,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
@@ -216,6 +214,5 @@ public final class RunFolder {
             return r;
         }
     }
-
 
 }

@@ -2,7 +2,6 @@ package dev.graft.spark;
 
 import dev.graft.run.OutputFolder;
 import dev.graft.train.Bundle;
-import dev.graft.train.HeadBundle;
 import org.apache.spark.SparkContext;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.classification.LogisticRegression;

@@ -247,7 +247,7 @@ public final class KerasBody extends Module implements FeatureMap {
         if (x.getShape().dimension() != 4) {
             return false;
         }
-        long[] p = KerasLayers.tfSamePadding(x.getShape().get(2), x.getShape().get(3), pc.kernel(), pc.stride());
+        long[] p = KerasShapes.tfSamePadding(x.getShape().get(2), x.getShape().get(3), pc.kernel(), pc.stride());
         return p[0] == 0 && p[1] == 1 && p[2] == 0 && p[3] == 1;
     }
 

@@ -15,7 +15,6 @@ import dev.graft.onnx.OnnxGraph;
 import dev.graft.onnx.OnnxGraph.Value;
 import dev.graft.weights.WeightsException;
 
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -155,9 +154,9 @@ final class KerasLayers {
         String n = l.name();
         long[] s0 = in.get(0);
         boolean depthwise = l.type().equals("DepthwiseConv2D");
-        int[] k = pair(c.path("kernel_size"), -1);
-        int[] st = pair(c.path("strides"), 1);
-        int[] dil = pair(c.path("dilation_rate"), 1);
+        int[] k = KerasShapes.pair(c.path("kernel_size"), -1);
+        int[] st = KerasShapes.pair(c.path("strides"), 1);
+        int[] dil = KerasShapes.pair(c.path("dilation_rate"), 1);
         if (dil[0] != 1 || dil[1] != 1) {
             throw new IllegalArgumentException("layer '" + n + "': dilated convolutions are not supported");
         }
@@ -180,13 +179,13 @@ final class KerasLayers {
         if (act.equals("linear")) {
             b.linearConv(n, conv);
         }
-        long[] shp = {outC, outSize(s0[1], k[0], st[0], same), outSize(s0[2], k[1], st[1], same)};
+        long[] shp = {outC, KerasShapes.outSize(s0[1], k[0], st[0], same), KerasShapes.outSize(s0[2], k[1], st[1], same)};
         if (dynamicPad) {
             b.samePadConv(n, new KerasBody.PaddedConv(conv, k, st, f));
         }
         var fo = ONNX_ACTIVATIONS.get(act);
         return new Node(n, l.inputs(), shp, (x, t) -> {
-            NDArray a = dynamicPad ? tfSamePad(x.get(0), k, st, 0) : x.get(0);
+            NDArray a = dynamicPad ? KerasShapes.tfSamePad(x.get(0), k, st, 0) : x.get(0);
             NDArray y = conv.apply(a, t);
             if (a != x.get(0)) {
                 a.close();
@@ -195,7 +194,7 @@ final class KerasLayers {
         }, (g, x) -> {
             Value v = x.get(0);
             // TensorFlow's 'same' padding of this input size as the Conv node's own (asymmetric) pads
-            long[] p = dynamicPad ? tfSamePadding(v.dim(2), v.dim(3), k, st) : new long[4];
+            long[] p = dynamicPad ? KerasShapes.tfSamePadding(v.dim(2), v.dim(3), k, st) : new long[4];
             return fo.apply(g, conv.onnx(g, v, new long[] {p[0], p[2], p[1], p[3]}));
         });
     }
@@ -245,7 +244,7 @@ final class KerasLayers {
     }
 
     private static Node zeroPadding(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
-        int[] p = padding(c.path("padding"));
+        int[] p = KerasShapes.padding(c.path("padding"));
         long[] s0 = in.get(0);
         long[] shp = {s0[0], s0[1] + p[0] + p[1], s0[2] + p[2] + p[3]};
         return new Node(l.name(), l.inputs(), shp, (x, t) -> x.get(0).pad(new Shape(p[2], p[3], p[0], p[1]), 0),
@@ -255,30 +254,30 @@ final class KerasLayers {
     private static Node pooling(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
         boolean max = l.type().startsWith("Max");
         long[] s0 = in.get(0);
-        int[] k = pair(c.path("pool_size"), 2);
-        int[] st = c.path("strides").isNull() || c.path("strides").isMissingNode() ? k : pair(c.path("strides"), -1);
+        int[] k = KerasShapes.pair(c.path("pool_size"), 2);
+        int[] st = c.path("strides").isNull() || c.path("strides").isMissingNode() ? k : KerasShapes.pair(c.path("strides"), -1);
         boolean same = c.path("padding").asText("valid").equals("same");
-        long[] shp = {s0[0], outSize(s0[1], k[0], st[0], same), outSize(s0[2], k[1], st[1], same)};
+        long[] shp = {s0[0], KerasShapes.outSize(s0[1], k[0], st[0], same), KerasShapes.outSize(s0[2], k[1], st[1], same)};
         Shape ks = new Shape(k[0], k[1]);
         Shape ss = new Shape(st[0], st[1]);
         Shape zero = new Shape(0, 0);
         return new Node(l.name(), l.inputs(), shp, (x, t) -> {
             NDArray a = x.get(0);
             if (max) {
-                return (same ? tfSamePad(a, k, st, Float.NEGATIVE_INFINITY) : a).getNDArrayInternal().maxPool(ks, ss, zero, false);
+                return (same ? KerasShapes.tfSamePad(a, k, st, Float.NEGATIVE_INFINITY) : a).getNDArrayInternal().maxPool(ks, ss, zero, false);
             }
             if (!same) {
                 return a.getNDArrayInternal().avgPool(ks, ss, zero, false, true);
             }
             // TensorFlow averages over the window's valid pixels only
-            NDArray sum = tfSamePad(a, k, st, 0).getNDArrayInternal().avgPool(ks, ss, zero, false, true);
+            NDArray sum = KerasShapes.tfSamePad(a, k, st, 0).getNDArrayInternal().avgPool(ks, ss, zero, false, true);
             NDArray ones = a.onesLike().get(":, :1");
-            NDArray count = tfSamePad(ones, k, st, 0).getNDArrayInternal().avgPool(ks, ss, zero, false, true);
+            NDArray count = KerasShapes.tfSamePad(ones, k, st, 0).getNDArrayInternal().avgPool(ks, ss, zero, false, true);
             return sum.div(count);
         }, (g, x) -> {
             Value v = x.get(0);
             // MaxPool ignores its padding, AveragePool (count_include_pad 0) averages the valid pixels: TensorFlow's 'same'
-            long[] p = same ? tfSamePadding(v.dim(2), v.dim(3), k, st) : new long[4];
+            long[] p = same ? KerasShapes.tfSamePadding(v.dim(2), v.dim(3), k, st) : new long[4];
             return g.pool(max, v, new long[] {k[0], k[1]}, new long[] {st[0], st[1]}, new long[] {p[0], p[2], p[1], p[3]});
         });
     }
@@ -311,29 +310,29 @@ final class KerasLayers {
             }
         }
         if (unknown >= 0) {
-            target[unknown] = numel(in.get(0)) / known;
+            target[unknown] = KerasShapes.numel(in.get(0)) / known;
         }
         long[] shp = target.length == 3 ? new long[] {target[2], target[0], target[1]} : target;
         return new Node(l.name(), l.inputs(), shp, (x, t) -> {
-            NDArray a = toKerasOrder(x.get(0));
+            NDArray a = KerasShapes.toKerasOrder(x.get(0));
             long[] full = new long[target.length + 1];
             full[0] = a.getShape().get(0);
             System.arraycopy(target, 0, full, 1, target.length);
             a = a.reshape(full);
             return full.length == 4 ? a.transpose(0, 3, 1, 2) : a;
         }, (g, x) -> {
-            Value a = toKerasOrder(g, x.get(0));
+            Value a = KerasShapes.toKerasOrder(g, x.get(0));
             a = g.reshapeBatch(a, target);
             return target.length == 3 ? g.transpose(a, 0, 3, 1, 2) : a;
         });
     }
 
     private static Node flatten(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
-        long total = numel(in.get(0));
+        long total = KerasShapes.numel(in.get(0));
         return new Node(l.name(), l.inputs(), new long[] {total}, (x, t) -> {
-            NDArray a = toKerasOrder(x.get(0));
+            NDArray a = KerasShapes.toKerasOrder(x.get(0));
             return a.reshape(a.getShape().get(0), total);
-        }, (g, x) -> g.flatten(toKerasOrder(g, x.get(0))));
+        }, (g, x) -> g.flatten(KerasShapes.toKerasOrder(g, x.get(0))));
     }
 
     private static Node dense(KerasGraph.Layer l, JsonNode c, List<long[]> in, KerasBody.Builder b) {
@@ -365,70 +364,5 @@ final class KerasLayers {
             shp[ours - 1] += in.get(i)[ours - 1];
         }
         return new Node(l.name(), l.inputs(), shp, (x, t) -> NDArrays.concat(new NDList(x), ours), (g, x) -> g.concat(ours, x));
-    }
-
-    static Value toKerasOrder(OnnxGraph g, Value a) {
-        return a.rank() == 4 ? g.transpose(a, 0, 2, 3, 1) : a;
-    }
-
-    /** NCHW to Keras's NHWC order for 4-d tensors (what Reshape and Flatten index by). */
-    static NDArray toKerasOrder(NDArray a) {
-        return a.getShape().dimension() == 4 ? a.transpose(0, 2, 3, 1) : a;
-    }
-
-    /** TensorFlow 'same' padding: total = max((ceil(n/s)-1)*s + k - n, 0), the odd pixel goes after. */
-    /** TensorFlow's 'same' padding of an (h, w) input: {top, bottom, left, right}. */
-    static long[] tfSamePadding(long h, long w, int[] k, int[] s) {
-        long th = Math.max((ceilDiv(h, s[0]) - 1) * s[0] + k[0] - h, 0);
-        long tw = Math.max((ceilDiv(w, s[1]) - 1) * s[1] + k[1] - w, 0);
-        return new long[] {th / 2, th - th / 2, tw / 2, tw - tw / 2};
-    }
-
-    static NDArray tfSamePad(NDArray x, int[] k, int[] s, float value) {
-        long h = x.getShape().get(2);
-        long w = x.getShape().get(3);
-        long th = Math.max((ceilDiv(h, s[0]) - 1) * s[0] + k[0] - h, 0);
-        long tw = Math.max((ceilDiv(w, s[1]) - 1) * s[1] + k[1] - w, 0);
-        if (th == 0 && tw == 0) {
-            return x;
-        }
-        return x.pad(new Shape(tw / 2, tw - tw / 2, th / 2, th - th / 2), value);
-    }
-
-    static long outSize(long in, int k, int s, boolean same) {
-        return same ? ceilDiv(in, s) : (in - k) / s + 1;
-    }
-
-    static long ceilDiv(long a, long b) {
-        return (a + b - 1) / b;
-    }
-
-    static long numel(long[] shape) {
-        return Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-    }
-
-    static int[] pair(JsonNode n, int dflt) {
-        if (n.isArray() && n.size() == 2) {
-            return new int[] {n.get(0).asInt(), n.get(1).asInt()};
-        }
-        if (n.isInt()) {
-            return new int[] {n.asInt(), n.asInt()};
-        }
-        if (dflt < 0) {
-            throw new IllegalArgumentException("expected a pair of integers, got " + n);
-        }
-        return new int[] {dflt, dflt};
-    }
-
-    /** ZeroPadding2D padding as {top, bottom, left, right}. */
-    static int[] padding(JsonNode p) {
-        if (p.isInt()) {
-            int v = p.asInt();
-            return new int[] {v, v, v, v};
-        }
-        if (p.isArray() && p.size() == 2 && p.get(0).isInt()) {
-            return new int[] {p.get(0).asInt(), p.get(0).asInt(), p.get(1).asInt(), p.get(1).asInt()};
-        }
-        return new int[] {p.get(0).get(0).asInt(), p.get(0).get(1).asInt(), p.get(1).get(0).asInt(), p.get(1).get(1).asInt()};
     }
 }
