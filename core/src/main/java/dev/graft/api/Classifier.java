@@ -54,6 +54,10 @@ public final class Classifier implements AutoCloseable {
     private Classifier(NDManager manager, Bundle.Loaded b, long maxPixels, Precision precision, InferenceEngine engine) {
         this.manager = manager;
         b.net().compute().setPrecision(precision);
+        if (dev.graft.model.Tuning.enabled()) {
+            dev.graft.model.Tuning.apply(b.net().compute(), dev.graft.model.Tuning.tune(b.net(), b.preprocessing().crop(),
+                    dev.graft.weights.Downloader.defaultCache(), true));
+        }
         // a classifier only predicts: its inference weights (BatchNorm folded) are prepared once
         this.predictor = new Predictor(b.net(), b.preprocessing(), engine);
         this.labels = List.copyOf(b.labels());

@@ -17,6 +17,8 @@ import dev.graft.model.InferenceEngine;
 import dev.graft.model.OnnxExport;
 import dev.graft.model.OnnxRuntimeEngine;
 import dev.graft.model.Network;
+import dev.graft.model.Tuning;
+import dev.graft.weights.Downloader;
 import dev.graft.model.Predictor;
 import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.Precision;
@@ -60,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--weights", description = "weights file (needed for a generic Keras model, which brings its graph)")
     Path weights;
 
-    @Option(names = "--mode", defaultValue = "train", description = "train, infer, pipeline, epoch or matmul (the engine's float32 GFLOP/s on one 4096x4096 matmul). Default: ${DEFAULT-VALUE}")
+    @Option(names = "--mode", defaultValue = "train", description = "train, infer, pipeline, epoch, matmul (the engine's float32 GFLOP/s on one 4096x4096 matmul) or tune (measure this machine's kernel choices for the model again and print them). Default: ${DEFAULT-VALUE}")
     String mode;
 
     @Option(names = "--batch-size", converter = Ranges.AtLeastOne.class, defaultValue = "32")
@@ -93,6 +95,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--channels-last", defaultValue = "true", arity = "1", description = "run the network in channels-last memory order (graft's default). Default: ${DEFAULT-VALUE}")
     boolean channelsLast;
 
+    @Option(names = "--no-tune", description = "train/infer: graft's fixed kernel choices (with --channels-last), not the ones tuned for this machine")
+    boolean noTune;
+
     @Option(names = "--precision", defaultValue = "auto", description = "auto, fp32 or bf16. Default: ${DEFAULT-VALUE}")
     Precision precision;
 
@@ -109,6 +114,9 @@ final class BenchCommand implements Callable<Integer> {
         double[] rates;
         String extra = "";
         String extraJson = "";
+        if (mode.equals("tune")) {
+            return tune();
+        }
         switch (mode) {
             case "train" -> rates = train(null);
             case "infer" -> rates = infer();
@@ -120,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
                 extraJson = String.format(Locale.ROOT, ",\"wait_seconds\":%.3f,\"total_seconds\":%.3f", r[1], r[2]);
                 extra = String.format(Locale.ROOT, ", waiting for data %.1f%% of the epoch (%.1f s of %.1f s)", 100 * r[1] / r[2], r[1], r[2]);
             }
-            default -> throw new IllegalArgumentException("--mode must be train, infer, pipeline, epoch or matmul");
+            default -> throw new IllegalArgumentException("--mode must be train, infer, pipeline, epoch, matmul or tune");
         }
         double[] sorted = rates.clone();
         Arrays.sort(sorted);
@@ -161,9 +169,35 @@ final class BenchCommand implements Callable<Integer> {
         } else {
             b.initScratch(net, 1);
         }
-        net.compute().setChannelsLast(channelsLast);
         net.compute().setPrecision(precision);
+        if (noTune || !Tuning.enabled()) {
+            net.compute().setChannelsLast(channelsLast);
+        } else {
+            // as training and prediction run it: the kernels chosen for this machine (--no-tune: graft's fixed ones)
+            Tuning.tuneAndApply(net, pre(arch).crop(), Downloader.defaultCache(), json ? s -> { } : System.out::println);
+        }
         return net;
+    }
+
+    /** --mode tune: this machine's choices for the model, measured now (the cache is replaced), as a table. */
+    private int tune() throws java.io.IOException {
+        Architecture arch = Architectures.get(model);
+        try (NDManager m = Torch.newManager()) {
+            Backbone b = Backbone.load(arch, weights, weights != null, null, pre(arch), s -> { });
+            Network net = b.newNetwork(2, new Layers(m));
+            if (weights != null) {
+                b.copyBody(net);
+            } else {
+                b.initScratch(net, 1);
+            }
+            net.compute().setPrecision(precision);
+            java.nio.file.Path dir = Downloader.defaultCache().resolve("tuning");
+            Tuning.Table t = Tuning.tune(net, pre(arch).crop(), null);
+            Tuning.store(Downloader.defaultCache(), t, pre(arch).crop(), net);
+            System.out.print(t.describe());
+            System.out.println("cached in " + dir + "; training, predict and serve use it (--no-tune or GRAFT_TUNE=off: graft's fixed choices)");
+        }
+        return 0;
     }
 
     /** Steps of graft's own training loop; on random images unless {@code images} (real ones) is given. */

@@ -35,6 +35,9 @@ final class BundleOptions {
     @Option(names = "--precision", defaultValue = "auto", description = "auto (bf16 where the CPU has native bfloat16, else fp32), fp32 or bf16. Default: ${DEFAULT-VALUE}")
     Precision precision;
 
+    @Option(names = "--no-tune", description = "keep graft's fixed kernel choices instead of the ones measured fastest on this machine (also GRAFT_TUNE=off)")
+    boolean noTune;
+
     /** Loads the bundle as these options say. */
     Classifier load(long defaultMaxPixels) {
         return load(defaultMaxPixels, InferenceEngine.Kind.AUTO);
@@ -44,6 +47,9 @@ final class BundleOptions {
     Classifier load(long defaultMaxPixels, InferenceEngine.Kind engine) {
         Torch.threads(threads);
         OnnxRuntimeEngine.threads(threads);
+        if (noTune) {
+            System.setProperty("graft.tune", "off");
+        }
         return Classifier.load(model, maxPixels != null ? maxPixels : defaultMaxPixels, precision, engine).withTta(tta);
     }
 

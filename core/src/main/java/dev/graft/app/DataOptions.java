@@ -92,8 +92,14 @@ final class DataOptions {
         return exclude == null ? s : s.withExclude(exclude);
     }
 
+    @Option(names = "--no-tune", description = "keep graft's fixed kernel choices instead of the ones measured fastest on this machine (also GRAFT_TUNE=off)")
+    boolean noTune;
+
     /** The run these options describe, with its recipe. */
     RunConfig.Builder config(dev.graft.train.Recipe recipe, int checkpointEvery) {
+        if (noTune) {
+            System.setProperty("graft.tune", "off");
+        }
         DataSplits.Source src = source();
         return RunConfig.builder(src.root(), model, recipe).labels(labels).testSplit(src.testSplit()).splitSeed(splitSeed).weights(weights).classifier(classifier)
                 .normalization(normalization == null ? RunConfig.Normalization.WEIGHTS : normalization)

@@ -63,8 +63,9 @@ public final class Network extends Module {
      * gradients; otherwise {@code training} selects batch statistics, dropout and drop-path as in the source.
      */
     public NDArray features(NDArray images, boolean training) {
-        NDArray x = compute.input(images);
-        NDArray f = body.block().apply(x, training && !frozenBody);
+        boolean trains = training && !frozenBody;
+        NDArray x = compute.input(images, trains);
+        NDArray f = body.block().apply(x, trains);
         return Ops.toFloat32(f);
     }
 

@@ -70,7 +70,7 @@ public final class FineTuning {
         Backbone source = Backbone.load(arch, cfg.weights(), !scratch, ctx.downloader(), pre, log);
 
         // 2. the target model copies every layer and parameter of the source except its output layer
-        Network net = targetNetwork(cfg, source, data.classes().size(), ctx.manager());
+        Network net = targetNetwork(cfg, source, data.classes().size(), ctx.manager(), log);
         BadImages bad = new BadImages(log);
         // through the feature cache graft check shares (by image content, for this source model)
         SourceFeatures features = new SourceFeatures(net, data, pre, opts, bad,
@@ -128,13 +128,19 @@ public final class FineTuning {
 
     /**
      * The target network: the source's architecture with a new output layer per class, the source's body copied in
-     * (or every parameter random, from scratch), at the run's precision.
+     * (or every parameter random, from scratch), at the run's precision, its kernels tuned for this machine
+     * ({@link dev.graft.model.Tuning}).
      */
-    static Network targetNetwork(RunConfig cfg, Backbone source, int classes, ai.djl.ndarray.NDManager manager) {
+    static Network targetNetwork(RunConfig cfg, Backbone source, int classes, ai.djl.ndarray.NDManager manager, Consumer<String> log) {
         Recipe r = cfg.recipe();
         Network net = source.newNetwork(classes, new Layers(manager,
                 r.regularisation().bnMomentum() == null ? null : r.regularisation().bnMomentum().floatValue()));
         net.compute().setPrecision(cfg.precision());
+        if (dev.graft.model.Tuning.enabled()) {
+            // memory order and kernels as measured fastest (and correct) on this machine, once per machine and model
+            dev.graft.model.Tuning.tuneAndApply(net, preprocessing(cfg, source.architecture()).crop(),
+                    dev.graft.weights.Downloader.defaultCache(), log);
+        }
         if (r.mode() == Recipe.Mode.SCRATCH) {
             source.initScratch(net, r.seed());
         } else {

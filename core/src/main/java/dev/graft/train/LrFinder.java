@@ -68,7 +68,7 @@ public final class LrFinder {
         Backbone source = Backbone.load(arch, cfg.weights(), recipe.mode() != Recipe.Mode.SCRATCH, ctx.downloader(), pre, log);
         BadImages bad = new BadImages(x -> { });
         // the network that will train: the same body, the same head start (the default's: the probe), the same loss
-        Network net = FineTuning.targetNetwork(cfg, source, data.classes().size(), manager);
+        Network net = FineTuning.targetNetwork(cfg, source, data.classes().size(), manager, log);
         SourceFeatures features = new SourceFeatures(net, data, pre, ctx.opts(), bad);
         FineTuning.initHead(recipe, net, source, data.classes(), features, log);
         double base = recipe.meanLossLr();

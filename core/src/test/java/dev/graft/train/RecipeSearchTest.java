@@ -45,7 +45,7 @@ class RecipeSearchTest {
         TrainOptions opts = Fixtures.quiet();
         Backbone source = Backbone.load(arch, cfg.weights(), true, new Downloader(tmp, s -> { }, false), pre, s -> { });
         DataSplits data = DataSplits.load(cfg.source(), 0, 0, recipe.selection().validation(), recipe.seed(), s -> { });
-        Network net = FineTuning.targetNetwork(cfg, source, 2, m);
+        Network net = FineTuning.targetNetwork(cfg, source, 2, m, s -> { });
         BadImages bad = new BadImages(s -> { });
         SourceFeatures features = new SourceFeatures(net, data, pre, opts, bad);
         FineTuning.HeadStart h = FineTuning.initHead(recipe, net, source, data.classes(), features, s -> { });

@@ -14,7 +14,11 @@ import java.util.Map;
  * convolution before it, cast once for bfloat16). Settings are per network and passed in, never global.
  */
 public final class Compute {
-    private volatile boolean channelsLast = true;
+    private volatile boolean channelsLastTrain = true;
+    private volatile boolean channelsLastInfer = true;
+    /** 1x1 convolutions in float32 as a matrix product (null: graft's rule, see {@link Conv2d}). */
+    private volatile Boolean pointwiseProduct;
+    private volatile boolean foldBatchNorm = true;
     private volatile Precision precision = Precision.FP32;
     private volatile boolean batchNormStatisticsFrozen;
     private volatile boolean stochastic = true;
@@ -31,11 +35,42 @@ public final class Compute {
      * training +17%, inference +28%; docs/BENCHMARKS.md).
      */
     public void setChannelsLast(boolean on) {
-        channelsLast = on;
+        setChannelsLast(on, on);
     }
 
-    public boolean channelsLast() {
-        return channelsLast;
+    /** The memory order of training forwards and of the others (evaluation, prediction), each its own. */
+    public void setChannelsLast(boolean training, boolean inference) {
+        channelsLastTrain = training;
+        channelsLastInfer = inference;
+    }
+
+    /** Whether forwards that train ({@code training}) or the others run in channels-last order. */
+    public boolean channelsLast(boolean training) {
+        return training ? channelsLastTrain : channelsLastInfer;
+    }
+
+    /**
+     * Whether float32 1x1 convolutions run as a matrix product on the channels-last view (true), as libtorch's
+     * convolution (false), or by graft's rule (null: the product only where libtorch's 1x1 kernel fails its check).
+     */
+    public void setPointwiseProduct(Boolean product) {
+        pointwiseProduct = product;
+    }
+
+    public Boolean pointwiseProduct() {
+        return pointwiseProduct;
+    }
+
+    /** Whether inference folds each BatchNorm into the convolution before it (the default). */
+    public void setFoldBatchNorm(boolean fold) {
+        if (fold != foldBatchNorm) {
+            releaseInference();
+            foldBatchNorm = fold;
+        }
+    }
+
+    public boolean foldBatchNorm() {
+        return foldBatchNorm;
     }
 
     /** FP32 or BF16 (AUTO is resolved for this CPU). */
@@ -89,9 +124,14 @@ public final class Compute {
         return precision == Precision.BF16 && x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT32 ? Ops.BFLOAT16.apply(x) : x;
     }
 
-    /** The network input in the compute layout and type. */
+    /** The network input in the compute layout (of an inference forward) and type. */
     public NDArray input(NDArray nchw) {
-        NDArray x = channelsLast ? toChannelsLast(nchw) : nchw;
+        return input(nchw, false);
+    }
+
+    /** The network input in the compute layout of a training forward or of the others, and in the compute type. */
+    public NDArray input(NDArray nchw, boolean training) {
+        NDArray x = channelsLast(training) ? toChannelsLast(nchw) : nchw;
         if (precision != Precision.BF16) {
             return x;
         }
@@ -126,7 +166,7 @@ public final class Compute {
         foldable.forEach((bn, conv) -> bnOf.put(conv, bn));
         for (Object layer : weighted) {
             NDArray[] wb;
-            if (layer instanceof Conv2d conv && bnOf.containsKey(conv)) {
+            if (layer instanceof Conv2d conv && bnOf.containsKey(conv) && foldBatchNorm) {
                 wb = bnOf.get(conv).fold(conv);
                 folded.put(bnOf.get(conv), true);
             } else if (layer instanceof Conv2d conv) {
@@ -148,6 +188,11 @@ public final class Compute {
             prepared.put(layer, wb);
         }
         inference = prepared;
+    }
+
+    /** Whether {@link #prepareInference()} holds prepared weights now. */
+    public boolean hasInference() {
+        return !inference.isEmpty();
     }
 
     /** Drops the inference weights; forwards use the parameters again. */

@@ -51,8 +51,7 @@ public final class Conv2d extends Module {
         }
         try (Compute.Weights w = compute.weights(this, weight(), bias(), training)) {
             PtNDArray in = (PtNDArray) compute.operand(x);
-            if (pointwise && compute.channelsLast() && in.getShape().dimension() == 4
-                    && (in.getDataType() == DataType.BFLOAT16 || !PointwiseCheck.CONVOLUTION_EXACT)) {
+            if (pointwise && compute.channelsLast(training) && in.getShape().dimension() == 4 && product(in)) {
                 return pointwise(in, (PtNDArray) w.weight(), (PtNDArray) w.bias());
             }
             return JniUtils.convolution(in, (PtNDArray) w.weight(), (PtNDArray) w.bias(), stride, padding, dilation, groups);
@@ -60,10 +59,25 @@ public final class Conv2d extends Module {
     }
 
     /**
+     * Whether this 1x1 convolution runs as a product: as the per-machine tuning chose ({@link Compute#pointwiseProduct}),
+     * else only where libtorch's own 1x1 kernel failed its check. (Before the tuning a bfloat16 test here never held:
+     * DJL 0.36 reports a bfloat16 tensor's type as UNKNOWN, so bfloat16 ran through the convolution too.)
+     */
+    private boolean product(PtNDArray in) {
+        return !PointwiseCheck.CONVOLUTION_EXACT || Boolean.TRUE.equals(compute.pointwiseProduct());
+    }
+
+    /** Tests of the tuning: makes the 1x1 product path wrong (its output negated: no BatchNorm after it can undo that), as a broken kernel would be. */
+    public static void injectProductFault(boolean on) {
+        productFault = on;
+    }
+
+    private static volatile boolean productFault;
+
+    /**
      * A 1x1 convolution of a channels-last activation as the matrix product it is: y[n,h,w,:] = W x[n,h,w,:] + b
-     * on the NHWC view, whose result is channels-last again. In bfloat16 always: on the AVX512-BF16 EPYC here the
-     * product ran MobileNet v1 inference at 364 images/s against 214 through the convolution. In float32 only
-     * where libtorch's own 1x1 convolution fails {@link PointwiseCheck}: libtorch 2.7.1's oneDNN 1x1 kernel picks
+     * on the NHWC view, whose result is channels-last again. Used where the tuning measured it faster and correct,
+     * and always where libtorch's own 1x1 convolution fails {@link PointwiseCheck}: libtorch 2.7.1's oneDNN 1x1 kernel picks
      * its blocking from the CPU's cache sizes, and on VMs that report none it returned wrong values (14% relative
      * error for 256 -> 512 channels at 14x14 stride 2, ResNet-18's last downsample) or crashed the JVM; elsewhere
      * the convolution is faster in float32 (MobileNet v1 252 against 160 images/s).
@@ -83,6 +97,9 @@ public final class Conv2d extends Module {
         w2.close();
         if (in != x) {
             in.close();
+        }
+        if (productFault) {
+            y = (PtNDArray) free(y, y.neg());
         }
         return free(y, JniUtils.permute(y, new long[] {0, 3, 1, 2}));
     }
@@ -120,6 +137,16 @@ public final class Conv2d extends Module {
             return g.conv(x, floats(w.weight()), w.weight().getShape().getShape(), w.bias() == null ? null : floats(w.bias()),
                     stride.getShape(), new long[] {ph + extra[0], pw + extra[1], ph + extra[2], pw + extra[3]}, dilation.getShape(), groups);
         }
+    }
+
+    /** Whether libtorch's own 1x1 convolution passed its check on this machine (else the product always runs). */
+    public static boolean convolutionExact() {
+        return PointwiseCheck.CONVOLUTION_EXACT;
+    }
+
+    /** A 1x1 convolution without padding or groups (a product per pixel). */
+    public boolean isPointwise() {
+        return pointwise;
     }
 
     public NDArray weight() {

@@ -41,6 +41,12 @@ public enum Precision {
         return cpuFlags().stream().anyMatch(BF16_FLAGS::contains);
     }
 
+    /** Those of {@code flags} this CPU has, in the order given. */
+    public static java.util.List<String> cpuFlagsAmong(String... flags) {
+        Set<String> have = cpuFlags();
+        return java.util.Arrays.stream(flags).filter(have::contains).toList();
+    }
+
     static Set<String> cpuFlags() {
         String forced = System.getProperty("graft.cpu_flags", System.getenv("GRAFT_CPU_FLAGS"));
         if (forced != null) {

@@ -1,0 +1,382 @@
+package dev.graft.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.graft.model.nn.Compute;
+import dev.graft.model.nn.Conv2d;
+import dev.graft.model.nn.Precision;
+import dev.graft.model.nn.Torch;
+import dev.graft.util.Json;
+import dev.graft.weights.StateDict;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * How a network's kernels run on this machine, chosen by measuring, as {@code torch.backends.cudnn.benchmark}
+ * chooses on GPUs: the memory order of training forwards and of inference (channels-last or contiguous), the path
+ * of float32 1x1 convolutions (libtorch's convolution or a matrix product), and whether inference folds BatchNorm
+ * into the convolution before it. Each option runs the real network on a random batch (training: forward and
+ * backward; inference: forward); an option whose features or gradients differ from the plain path's (contiguous,
+ * libtorch's convolution, BatchNorm unfolded; dropout off) beyond float32 rounding is refused whatever its speed, and the fastest
+ * correct one is kept. Done once per machine and model: the choice is cached in graft's cache, keyed by the CPU's
+ * model, flags and thread count, libtorch's and graft's versions, the architecture, precision and input size. A
+ * choice cached under another key is never used. {@code GRAFT_TUNE=off} (or {@code -Dgraft.tune=off}, the command
+ * line's {@code --no-tune}) keeps graft's fixed defaults: channels-last everywhere, the convolution (the product only
+ * where libtorch's kernel fails its check), BatchNorm folded.
+ */
+public final class Tuning {
+    /** Changes with what the tuning measures or how: a choice cached by an older one is measured again. */
+    static final int FORMAT = 1;
+
+    private Tuning() {
+    }
+
+    /** What one forward runs with. */
+    public record Options(boolean channelsLast, boolean pointwiseProduct, boolean foldBatchNorm) {
+        String label(boolean inference) {
+            return (channelsLast ? "channels-last" : "contiguous") + ", 1x1 " + (pointwiseProduct ? "product" : "convolution")
+                    + (inference ? (foldBatchNorm ? ", BatchNorm folded" : ", BatchNorm unfolded") : "");
+        }
+    }
+
+    /**
+     * One measured option: its use ("train" or "infer"), images per second, the relative error of its logits
+     * (and, training, of its gradient) against the plain path, and why it was refused (null: correct).
+     */
+    public record Trial(String use, Options options, double imagesPerSecond, double relativeError, String refused) {
+    }
+
+    /** What was chosen for training and for inference, from which trials; {@code cached}: read from the cache. */
+    public record Table(String key, Options train, Options infer, List<Trial> trials, boolean cached, double seconds) {
+        /** The table as printed by {@code graft bench --mode tune}. */
+        public String describe() {
+            StringBuilder sb = new StringBuilder("tuning for " + key + (cached ? " (from the cache)" : String.format(Locale.ROOT,
+                    " (measured in %.1f s)", seconds)) + "\n");
+            sb.append(String.format(Locale.ROOT, "  %-6s %-58s %12s %10s  %s%n", "use", "option", "images/s", "rel. error", "verdict"));
+            for (Trial t : trials) {
+                boolean chosen = t.refused() == null && t.options().equals(t.use().equals("train") ? train : infer);
+                sb.append(String.format(Locale.ROOT, "  %-6s %-58s %12.1f %10.1e  %s%n", t.use(), t.options().label(t.use().equals("infer")),
+                        t.imagesPerSecond(), t.relativeError(), t.refused() != null ? "refused: " + t.refused() : chosen ? "chosen (fastest correct)" : "correct"));
+            }
+            return sb.toString();
+        }
+
+        /** One line for a run's log. */
+        public String summary() {
+            return "kernels tuned for this machine" + (cached ? " (cached)" : "") + ": training " + train.label(false) + "; inference "
+                    + infer.label(true);
+        }
+    }
+
+    /** Whether tuning is on: not when {@code GRAFT_TUNE} or {@code -Dgraft.tune} says off. */
+    public static boolean enabled() {
+        String v = System.getProperty("graft.tune", System.getenv("GRAFT_TUNE"));
+        return v == null || !(v.equalsIgnoreCase("off") || v.equalsIgnoreCase("false") || v.equals("0"));
+    }
+
+    /** Relative error allowed against the plain path: float32 rounding through a deep network, or bfloat16's. */
+    static double tolerance(Precision p) {
+        return p == Precision.BF16 ? 5e-2 : 1e-4;
+    }
+
+    /**
+     * The network's options for this machine, from the cache in {@code cacheDir} or measured now (and cached), then
+     * applied to it. Its weights and statistics are as before; measuring leaves no gradient behind.
+     */
+    public static Table tuneAndApply(Network net, int crop, Path cacheDir, Consumer<String> log) {
+        Table t = tune(net, crop, cacheDir);
+        apply(net.compute(), t);
+        log.accept(t.summary());
+        return t;
+    }
+
+    /** Sets the chosen options on a network's compute settings. */
+    public static void apply(Compute c, Table t) {
+        c.setChannelsLast(t.train().channelsLast(), t.infer().channelsLast());
+        // one 1x1 path for the network: the inference choice when the two differ only matters in evaluation
+        c.setPointwiseProduct(t.train().pointwiseProduct());
+        c.setFoldBatchNorm(t.infer().foldBatchNorm());
+    }
+
+    /** The cached table for this network, or a new measurement (cached when {@code cacheDir} is not null). */
+    public static Table tune(Network net, int crop, Path cacheDir) {
+        return tune(net, crop, cacheDir, false);
+    }
+
+    /**
+     * As {@link #tune(Network, int, Path)}; {@code inferenceOnly} (a classifier's network, which never trains) measures
+     * the inference options alone and keeps graft's defaults for training.
+     */
+    public static Table tune(Network net, int crop, Path cacheDir, boolean inferenceOnly) {
+        String key = key(net, crop) + (inferenceOnly ? ", inference only" : "");
+        Path file = cacheDir == null ? null : cacheDir.resolve("tuning").resolve(sha256(key).substring(0, 16) + ".json");
+        if (file != null && Files.isRegularFile(file)) {
+            Table cached = read(file, key);
+            if (cached != null) {
+                return cached;
+            }
+        }
+        Table t = measure(net, crop, key, inferenceOnly);
+        if (file != null) {
+            write(file, t);
+        }
+        return t;
+    }
+
+    /** Writes {@code t} as the cached choice for this network (graft bench --mode tune measures again and replaces it). */
+    public static void store(Path cacheDir, Table t, int crop, Network net) {
+        write(cacheDir.resolve("tuning").resolve(sha256(key(net, crop)).substring(0, 16) + ".json"), t);
+    }
+
+    /** The CPU, threads, library versions, architecture, precision and input size the choice holds for. */
+    static String key(Network net, int crop) {
+        String cpu = System.getProperty("graft.cpu_model", cpuModel());
+        List<String> flags = new ArrayList<>(Precision.cpuFlagsAmong("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni", "fma"));
+        return String.format(Locale.ROOT, "%s [%s] %d threads, libtorch %s, tuning v%d, %s %s %dpx", cpu, String.join(" ", flags),
+                JniUtils.getNumThreads(), Torch.engine().getVersion(), FORMAT, net.architecture(),
+                net.compute().precision().name().toLowerCase(Locale.ROOT), crop);
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return System.getProperty("os.arch");
+    }
+
+    private static Table measure(Network net, int crop, String key, boolean inferenceOnly) {
+        long t0 = System.nanoTime();
+        Compute c = net.compute();
+        boolean[] paths = hasPointwise(net) ? new boolean[] {false, true} : new boolean[] {false};
+        boolean[] folds = net.hasBatchNorm() ? new boolean[] {false, true} : new boolean[] {true};
+        double tol = tolerance(c.precision());
+        Boolean savedPath = c.pointwiseProduct();
+        boolean savedTrainOrder = c.channelsLast(true);
+        boolean savedInferOrder = c.channelsLast(false);
+        boolean savedFold = c.foldBatchNorm();
+        boolean savedStochastic = c.stochastic(true);
+        c.setStochastic(false); // dropout would make two forwards of one option differ
+        StateDict before = net.stateDict();
+        List<Trial> trials = new ArrayList<>();
+        try (NDManager m = net.manager().newSubManager()) {
+            java.util.Random r = new java.util.Random(7);
+            float[] pixels = new float[4 * 3 * crop * crop];
+            for (int i = 0; i < pixels.length; i++) {
+                pixels[i] = (float) r.nextGaussian();
+            }
+            NDArray x = m.create(pixels, new Shape(4, 3, crop, crop));
+            // the plain path first: the reference of every other option
+            float[][] ref = null;
+            for (boolean order : inferenceOnly ? new boolean[0] : new boolean[] {false, true}) {
+                for (boolean path : paths) {
+                    if (path && !order) {
+                        continue; // the product runs on the channels-last view: in contiguous order it is the convolution
+                    }
+                    Options o = new Options(order, path, true);
+                    set(c, o, o);
+                    float[][] got = trainStep(net, x);
+                    double secs = bestOf(() -> trainStep(net, x), 2);
+                    if (ref == null) {
+                        ref = got;
+                    }
+                    double err = Math.max(rel(got[0], ref[0]), rel(got[1], ref[1]) / 10);
+                    trials.add(new Trial("train", o, 4 / secs, err, err > tol ? "differs from the plain path" : null));
+                }
+            }
+            float[] refInfer = null;
+            for (boolean order : new boolean[] {false, true}) {
+                for (boolean path : paths) {
+                    if (path && !order) {
+                        continue;
+                    }
+                    for (boolean fold : folds) {
+                        Options o = new Options(order, path, fold);
+                        set(c, o, o);
+                        float[] got = inferStep(net, x);
+                        double secs = bestOf(() -> new float[][] {inferStep(net, x)}, 3);
+                        if (refInfer == null) {
+                            refInfer = got;
+                        }
+                        double err = rel(got, refInfer);
+                        trials.add(new Trial("infer", o, 4 / secs, err, err > tol ? "differs from the plain path" : null));
+                    }
+                }
+            }
+        } finally {
+            c.releaseInference();
+            c.setChannelsLast(savedTrainOrder, savedInferOrder);
+            c.setPointwiseProduct(savedPath);
+            c.setFoldBatchNorm(savedFold);
+            c.setStochastic(savedStochastic);
+            net.loadAll(before);
+            clearGradients(net);
+        }
+        Options train = inferenceOnly ? new Options(true, !dev.graft.model.nn.Conv2d.convolutionExact(), true) : fastest(trials, "train");
+        Options infer = fastest(trials, "infer");
+        return new Table(key, train, infer, List.copyOf(trials), false, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void set(Compute c, Options train, Options infer) {
+        c.releaseInference();
+        c.setChannelsLast(train.channelsLast(), infer.channelsLast());
+        c.setPointwiseProduct(train.pointwiseProduct());
+        c.setFoldBatchNorm(infer.foldBatchNorm());
+    }
+
+    private static Options fastest(List<Trial> trials, String use) {
+        return trials.stream().filter(t -> t.use().equals(use) && t.refused() == null)
+                .max(java.util.Comparator.comparingDouble(Trial::imagesPerSecond)).map(Trial::options)
+                .orElse(new Options(false, false, false));
+    }
+
+    /**
+     * A training forward and backward: the body's pooled features (what every option computes; a new head's logits
+     * can be near zero) and the gradient of the body's first weight.
+     */
+    private static float[][] trainStep(Network net, NDArray x) {
+        clearGradients(net);
+        try (NDManager step = x.getManager().newSubManager(); GradientCollector gc = Torch.engine().newGradientCollector()) {
+            NDArray y = net.features(x, true);
+            gc.backward(y.mul(y).mean());
+            float[] logits = y.toFloatArray();
+            Parameter first = net.bodyParameters().values().iterator().next();
+            float[] grad = new float[0];
+            if (first.getArray().hasGradient()) {
+                try (NDArray g = first.getArray().getGradient()) {
+                    grad = dev.graft.model.nn.Ops.toFloat32(g).toFloatArray();
+                }
+            }
+            return new float[][] {logits, grad};
+        }
+    }
+
+    private static float[] inferStep(Network net, NDArray x) {
+        if (!net.compute().hasInference()) {
+            net.compute().prepareInference();
+        }
+        return Torch.noGrad(() -> {
+            try (NDManager step = x.getManager().newSubManager()) {
+                return net.features(x, false).toFloatArray();
+            }
+        });
+    }
+
+    private static double bestOf(java.util.function.Supplier<float[][]> step, int n) {
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            step.get();
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return best;
+    }
+
+    private static void clearGradients(Network net) {
+        for (Parameter p : net.namedParameters().values()) {
+            NDArray w = p.getArray();
+            if (w.hasGradient()) {
+                try (NDArray g = w.getGradient()) {
+                    g.subi(g);
+                }
+            }
+        }
+    }
+
+    static double rel(float[] a, float[] b) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = (double) a[i] - b[i];
+            num += d * d;
+            den += (double) b[i] * b[i];
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
+    private static boolean hasPointwise(Network net) {
+        java.util.Map<Object, String> layers = net.layerNames();
+        return layers.keySet().stream().anyMatch(l -> l instanceof Conv2d conv && conv.isPointwise());
+    }
+
+    private static Table read(Path file, String key) {
+        try {
+            JsonNode n = Json.read(file);
+            if (!key.equals(n.path("key").asText())) {
+                return null; // another machine's (or another version's) choice
+            }
+            List<Trial> trials = new ArrayList<>();
+            for (JsonNode t : n.path("trials")) {
+                trials.add(new Trial(t.path("use").asText(), options(t.path("options")), t.path("images_per_second").asDouble(),
+                        t.path("relative_error").asDouble(), t.hasNonNull("refused") ? t.path("refused").asText() : null));
+            }
+            return new Table(key, options(n.path("train")), options(n.path("infer")), trials, true, n.path("seconds").asDouble());
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static Options options(JsonNode n) {
+        return new Options(n.path("channels_last").asBoolean(), n.path("pointwise_product").asBoolean(), n.path("fold_batchnorm").asBoolean(true));
+    }
+
+    private static Map<String, Object> json(Options o) {
+        return Map.of("channels_last", o.channelsLast(), "pointwise_product", o.pointwiseProduct(), "fold_batchnorm", o.foldBatchNorm());
+    }
+
+    private static void write(Path file, Table t) {
+        try {
+            Files.createDirectories(file.getParent());
+            List<Map<String, Object>> trials = new ArrayList<>();
+            for (Trial tr : t.trials()) {
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("use", tr.use());
+                m.put("options", json(tr.options()));
+                m.put("images_per_second", tr.imagesPerSecond());
+                m.put("relative_error", tr.relativeError());
+                m.put("refused", tr.refused());
+                trials.add(m);
+            }
+            Map<String, Object> root = new java.util.LinkedHashMap<>();
+            root.put("key", t.key());
+            root.put("train", json(t.train()));
+            root.put("infer", json(t.infer()));
+            root.put("seconds", t.seconds());
+            root.put("trials", trials);
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root), StandardCharsets.UTF_8);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            // a cache that cannot be written costs a measurement next time, nothing else
+        }
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

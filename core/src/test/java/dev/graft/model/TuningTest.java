@@ -1,0 +1,122 @@
+package dev.graft.model;
+
+import ai.djl.ndarray.NDManager;
+import dev.graft.model.nn.Conv2d;
+import dev.graft.model.nn.Layers;
+import dev.graft.model.nn.Torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The per-machine tuning measures real options, never chooses a wrong one, and uses a cached choice only on its own machine. */
+class TuningTest {
+    @TempDir
+    Path tmp;
+
+    /** ResNet-18 with the fixture's torchvision weights (its downsamples are 1x1 convolutions). */
+    static Network resnet18(NDManager m) {
+        Network net = new Backbone(Architectures.get("resnet18"), "fixture", null, null, List.of(), null).newNetwork(2, new Layers(m));
+        net.loadBody(dev.graft.weights.PthReader.read(dev.graft.Shared.path("fixtures/torchvision/resnet18_seed0.pth")), List.of("fc."));
+        net.initHeadXavier(7);
+        return net;
+    }
+
+    @Test
+    void anOptionWhoseKernelIsWrongIsRefusedWhateverItsSpeed() {
+        Conv2d.injectProductFault(true);
+        try (NDManager m = Torch.newManager()) {
+            Network net = resnet18(m);
+            Tuning.Table t = Tuning.tune(net, 64, null);
+            System.out.print(t.describe());
+            List<Tuning.Trial> product = t.trials().stream().filter(tr -> tr.options().pointwiseProduct() && tr.options().channelsLast()).toList();
+            assertFalse(product.isEmpty(), "the 1x1 product was measured");
+            for (Tuning.Trial tr : product) {
+                assertTrue(tr.refused() != null && tr.relativeError() > 1e-2, "the broken product is refused: " + tr);
+            }
+            assertFalse(t.train().channelsLast() && t.train().pointwiseProduct(), "never chosen for training: " + t.train());
+            assertFalse(t.infer().channelsLast() && t.infer().pointwiseProduct(), "never chosen for inference: " + t.infer());
+            // every correct option agrees with the plain path within float32 rounding
+            t.trials().stream().filter(tr -> tr.refused() == null).forEach(tr -> assertTrue(tr.relativeError() <= 1e-4, tr.toString()));
+        } finally {
+            Conv2d.injectProductFault(false);
+        }
+    }
+
+    @Test
+    void measuringLeavesTheNetworkAsItWas() {
+        try (NDManager m = Torch.newManager()) {
+            Network net = resnet18(m);
+            var before = net.stateDict();
+            boolean order = net.compute().channelsLast(true);
+            Tuning.tune(net, 48, null);
+            var after = net.stateDict();
+            for (String k : before.tensors().keySet()) {
+                assertArrayEquals(before.tensors().get(k).toFloats(), after.tensors().get(k).toFloats(), 0f, k);
+            }
+            assertEquals(order, net.compute().channelsLast(true));
+        }
+    }
+
+    @Test
+    void aChoiceIsCachedForThisMachineAndNotUsedOnAnother() throws Exception {
+        try (NDManager m = Torch.newManager()) {
+            Network net = resnet18(m);
+            Tuning.Table first = Tuning.tune(net, 32, tmp);
+            assertFalse(first.cached());
+            Tuning.Table again = Tuning.tune(net, 32, tmp);
+            assertTrue(again.cached(), "the second call reads the cache");
+            assertEquals(first.train(), again.train());
+            assertEquals(first.infer(), again.infer());
+
+            // the same cache read on a machine with another CPU: measured again, its own entry
+            System.setProperty("graft.cpu_model", "Some Other CPU");
+            try {
+                Tuning.Table other = Tuning.tune(net, 32, tmp);
+                assertFalse(other.cached(), "another CPU's choice is not used");
+                assertNotEquals(first.key(), other.key());
+            } finally {
+                System.clearProperty("graft.cpu_model");
+            }
+            // a cache file whose key is not this machine's (copied from elsewhere to the same name) is not used either
+            Path file;
+            try (Stream<Path> files = Files.list(tmp.resolve("tuning"))) {
+                file = files.filter(f -> {
+                    try {
+                        return Files.readString(f).contains(first.key().replace("\\", "\\\\"));
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                }).findFirst().orElseThrow();
+            }
+            Files.writeString(file, Files.readString(file).replace(first.key(), first.key().replaceFirst("^[^\\[]*", "Another CPU ")));
+            assertFalse(Tuning.tune(net, 32, tmp).cached(), "a file with another machine's key is measured again");
+        }
+    }
+
+    @Test
+    void offByTheEnvironmentOrTheProperty() {
+        String was = System.getProperty("graft.tune");
+        try {
+            System.setProperty("graft.tune", "off");
+            assertFalse(Tuning.enabled());
+            System.setProperty("graft.tune", "on");
+            assertTrue(Tuning.enabled());
+        } finally {
+            if (was == null) {
+                System.clearProperty("graft.tune");
+            } else {
+                System.setProperty("graft.tune", was);
+            }
+        }
+    }
+}
