@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs graft and PyTorch alternately on the same workloads, several rounds, with equal thread counts, and prints
 # per workload both medians, the ratio graft/PyTorch, peak RSS, and the share of the machine's peak float32 GFLOP/s.
-#   bench/compare.sh [rounds=3] [threads=2] [set=book|backbones|bf16]     (MODELS="m1 m2" narrows backbones and bf16)
+#   bench/compare.sh [rounds=3] [threads=2] [set=book|backbones|bf16|tune]     (MODELS="m1 m2" narrows backbones, bf16, tune)
+# tune: graft with the kernels tuned for this machine against PyTorch channels-last + folded ("tuned" rows), and
+# graft's fixed choices (--no-tune) against PyTorch contiguous ("fixed" rows): the faster PyTorch is its best.
 # Sets: book (ResNet-18, MobileNet v1, the image pipeline, a ResNet-18 epoch on real JPEGs), backbones (train
 # batch 32 and inference batch 64 of MobileNetV3-large, EfficientNet-B0, ConvNeXt-tiny, ViT-B/16), bf16 (graft
 # --precision bf16 against PyTorch float32 as the book runs it and against PyTorch under torch.autocast(bf16)).
@@ -44,7 +46,20 @@ case "$set" in
       workloads+=("$m infer 64 bf16 vs fp32|--model $m --mode infer --batch-size 64 --image-size 224 $it --precision bf16 $gw|--model $m --mode infer --batch-size 64 $it")
       workloads+=("$m infer 64 bf16 vs autocast|--model $m --mode infer --batch-size 64 --image-size 224 $it --precision bf16 $gw|--model $m --mode infer --batch-size 64 $it --channels-last --fold-batchnorm --autocast")
     done ;;
-  *) echo "unknown set $set (book, backbones, bf16)"; exit 2 ;;
+  tune) workloads=()
+    # graft tuned for this machine (the default), graft's fixed choices (--no-tune), and PyTorch both ways: channels-last
+    # with BatchNorm folded, and contiguous; "PyTorch at its best" is the faster of the two
+    it="--iterations ${ITERATIONS:-5} --warmup 2"
+    for m in ${MODELS:-resnet18 mobilenet_v1_0.75 mobilenet_v2}; do
+      gw=""; [ "$m" = mobilenet_v1_0.75 ] && gw=$mbw
+      for use in "train 32" "infer 64"; do
+        u=${use% *}; b=${use#* }
+        fold=""; [ "$u" = infer ] && fold="--fold-batchnorm"
+        workloads+=("$m $use tuned|--model $m --mode $u --batch-size $b --image-size 224 $it --precision fp32 $gw|--model $m --mode $u --batch-size $b $it --channels-last $fold")
+        workloads+=("$m $use fixed|--model $m --mode $u --batch-size $b --image-size 224 $it --precision fp32 --no-tune $gw|--model $m --mode $u --batch-size $b $it")
+      done
+    done ;;
+  *) echo "unknown set $set (book, backbones, bf16, tune)"; exit 2 ;;
 esac
 $graft --version >/dev/null
 grep -o -m1 -E 'avx512_bf16|amx_bf16' /proc/cpuinfo >/dev/null && bf16=native || bf16="emulated (no AVX512-BF16/AMX on this CPU)"
@@ -63,7 +78,7 @@ done
 import json, statistics, sys, os
 out = sys.argv[1]
 # GFLOP per image, forward, at 224x224: 2 x the multiply-adds of torchvision's and TensorFlow's tables
-flops = {"resnet18": 3.64, "mobilenet_v1": 0.63, "mobilenet_v1_0.75": 0.63, "mobilenet_v3_large": 0.44, "efficientnet_b0": 0.78, "convnext_tiny": 8.92,
+flops = {"resnet18": 3.64, "mobilenet_v1": 0.63, "mobilenet_v1_0.75": 0.63, "mobilenet_v2": 0.60, "mobilenet_v3_large": 0.44, "efficientnet_b0": 0.78, "convnext_tiny": 8.92,
          "vit_b_16": 35.12}
 peak = statistics.median(json.loads(l)["median"] for l in open(os.path.join(out, "matmul.jsonl")))
 print(f"peak float32 matmul: {peak:.0f} GFLOP/s")
