@@ -56,7 +56,7 @@ for step in "${steps[@]}"; do
           name=noise-$set-$rate
           mkdir -p "$out/$name-data"
           $py $tools noisy "$shared/data/$set" "$rate" "$seed" "$out/$name-data/labels.csv" "$out/$name-data/truth.json"
-          check "$name" --labels "$out/$name-data/labels.csv"
+          check "$name" --labels "$out/$name-data/labels.csv" --data "$shared/data/$set"
           echo "labels $set $rate: $($py $tools score-labels "$out/$name/check.json" "$out/$name-data/truth.json")"
         done
       done
@@ -66,7 +66,9 @@ for step in "${steps[@]}"; do
         name=dups-$set
         rm -rf "$out/$name-data"
         $py $tools duplicates "$shared/data/$set" 20 "$seed" "$out/$name-data/copies" "$out/$name-data/labels.csv" "$out/$name-data/truth.json"
-        check "$name" --labels "$out/$name-data/labels.csv"
+        # the CSV lists the shared images and the copies made here: --data / lets it name both (graft reads CSV rows
+        # only inside the folder the user names)
+        check "$name" --labels "$out/$name-data/labels.csv" --data /
         echo "duplicates $set: $($py $tools score-duplicates "$out/$name/check.json" "$out/$name-data/truth.json")"
       done
       ;;
@@ -76,7 +78,7 @@ for step in "${steps[@]}"; do
         name=place-$set
         rm -rf "$out/$name-data"
         $py $tools placeholders "$shared/data/$set" "$cls" "$out/$name-data/images" "$out/$name-data/labels.csv" "$out/$name-data/truth.json"
-        check "$name" --labels "$out/$name-data/labels.csv"
+        check "$name" --labels "$out/$name-data/labels.csv" --data /
         echo "placeholders $set ($cls): $($py $tools score-outliers "$out/$name/check.json" "$out/$name-data/truth.json")"
       done
       ;;
