@@ -51,15 +51,20 @@ class ReplacedBundleTest {
         }
         Path tmp = Files.createTempDirectory("graft-swapped");
         SafeTensors.write(out, tmp.resolve("weights.safetensors"));
-        for (String f : List.of("model.json", "labels.json")) {
-            Files.copy(from.resolve(f), to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        for (String f : List.of("model.json", "labels.json", "topology.json")) {
+            if (Files.exists(from.resolve(f))) {
+                Files.copy(from.resolve(f), to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            }
         }
         Files.move(tmp.resolve("weights.safetensors"), to.resolve("weights.safetensors"), StandardCopyOption.REPLACE_EXISTING);
     }
 
     static void copyBundle(Path from, Path to) throws IOException {
         Files.createDirectories(to);
-        for (String f : List.of("model.json", "labels.json", "weights.safetensors")) {
+        for (String f : dev.graft.train.Bundle.FILES) {
+            if (!Files.exists(from.resolve(f))) {
+                continue;
+            }
             Path tmp = to.resolve(f + ".new");
             Files.copy(from.resolve(f), tmp, StandardCopyOption.REPLACE_EXISTING);
             Files.move(tmp, to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
