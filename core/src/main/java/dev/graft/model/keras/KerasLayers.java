@@ -105,7 +105,9 @@ final class KerasLayers {
         FACTORIES.put("Flatten", KerasLayers::flatten);
         FACTORIES.put("Dropout", (l, c, in, b) -> {
             float rate = (float) c.path("rate").asDouble(0);
-            return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> t && rate > 0
+            dev.graft.model.nn.Compute compute = b.layers().compute();
+            // drops only where the network's forwards are stochastic (as torchvision's dropout through Compute)
+            return new Node(l.name(), l.inputs(), in.get(0), (x, t) -> compute.stochastic(t) && rate > 0
                     ? JniUtils.dropout((PtNDArray) x.get(0), rate, true) : x.get(0), (g, x) -> x.get(0));
         });
         FACTORIES.put("Dense", KerasLayers::dense);
