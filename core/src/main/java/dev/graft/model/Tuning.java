@@ -50,7 +50,8 @@ public final class Tuning {
     /** What one forward runs with. */
     public record Options(boolean channelsLast, boolean pointwiseProduct, boolean foldBatchNorm) {
         String label(boolean inference) {
-            return (channelsLast ? "channels-last" : "contiguous") + ", 1x1 " + (pointwiseProduct ? "product" : "convolution")
+            // the product runs on the channels-last view only: in contiguous order every 1x1 is libtorch's convolution
+            return (channelsLast ? "channels-last, 1x1 " + (pointwiseProduct ? "product" : "convolution") : "contiguous")
                     + (inference ? (foldBatchNorm ? ", BatchNorm folded" : ", BatchNorm unfolded") : "");
         }
     }
@@ -191,7 +192,8 @@ public final class Tuning {
             return new Table(key, FIXED, FIXED, List.of(), false, 0);
         }
         Compute c = net.compute();
-        boolean[] paths = hasPointwise(net) ? new boolean[] {false, true} : new boolean[] {false};
+        // where libtorch's 1x1 kernel failed its check the product always runs: the two paths are one
+        boolean[] paths = hasPointwise(net) && Conv2d.convolutionExact() ? new boolean[] {false, true} : new boolean[] {FIXED.pointwiseProduct()};
         boolean[] folds = net.hasBatchNorm() ? new boolean[] {false, true} : new boolean[] {true};
         double tol = tolerance(c.precision());
         Boolean savedPath = c.pointwiseProduct();
@@ -214,7 +216,7 @@ public final class Tuning {
             float[][] ref = null;
             for (boolean order : inferenceOnly ? new boolean[0] : new boolean[] {false, true}) {
                 for (boolean path : paths) {
-                    if (path && !order) {
+                    if (path && !order && paths.length > 1) {
                         continue; // the product runs on the channels-last view: in contiguous order it is the convolution
                     }
                     Options o = new Options(order, path, true);
@@ -235,7 +237,7 @@ public final class Tuning {
             float[] refInfer = null;
             for (boolean order : new boolean[] {false, true}) {
                 for (boolean path : paths) {
-                    if (path && !order) {
+                    if (path && !order && paths.length > 1) {
                         continue;
                     }
                     for (boolean fold : folds) {
