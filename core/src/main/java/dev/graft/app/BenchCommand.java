@@ -161,7 +161,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The network as training builds it: pretrained body with --weights, else random (the framework's init). */
-    private Network network(NDManager m, Architecture arch) {
+    private Network untuned(NDManager m, Architecture arch) {
         Backbone b = Backbone.load(arch, weights, weights != null, null, pre(arch), s -> { });
         Network net = b.newNetwork(2, new Layers(m));
         if (weights != null) {
@@ -170,6 +170,12 @@ final class BenchCommand implements Callable<Integer> {
             b.initScratch(net, 1);
         }
         net.compute().setPrecision(precision);
+        return net;
+    }
+
+    /** The network with the kernels this machine's tuning chose (or, with --no-tune, --channels-last as given). */
+    private Network network(NDManager m, Architecture arch) {
+        Network net = untuned(m, arch);
         if (noTune || !Tuning.enabled()) {
             net.compute().setChannelsLast(channelsLast);
         } else {
@@ -183,14 +189,7 @@ final class BenchCommand implements Callable<Integer> {
     private int tune() throws java.io.IOException {
         Architecture arch = Architectures.get(model);
         try (NDManager m = Torch.newManager()) {
-            Backbone b = Backbone.load(arch, weights, weights != null, null, pre(arch), s -> { });
-            Network net = b.newNetwork(2, new Layers(m));
-            if (weights != null) {
-                b.copyBody(net);
-            } else {
-                b.initScratch(net, 1);
-            }
-            net.compute().setPrecision(precision);
+            Network net = untuned(m, arch);
             java.nio.file.Path dir = Downloader.defaultCache().resolve("tuning");
             Tuning.Table t = Tuning.tune(net, pre(arch).crop(), null);
             Tuning.store(Downloader.defaultCache(), t, pre(arch).crop(), net);
