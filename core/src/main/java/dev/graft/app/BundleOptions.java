@@ -38,9 +38,21 @@ final class BundleOptions {
     @Option(names = "--no-tune", description = "keep graft's fixed kernel choices instead of the ones measured fastest on this machine (also GRAFT_TUNE=off)")
     boolean noTune;
 
-    /** Loads the bundle as these options say. */
+    @Option(names = "--engine", defaultValue = "auto", converter = EngineConverter.class, description = "torch (libtorch, graft's network), "
+            + "onnxruntime (ONNX Runtime on the model's ONNX export, float32), or auto: torch for a bundle, onnxruntime for a folder "
+            + "written by graft export --format onnx. Default: ${DEFAULT-VALUE}")
+    InferenceEngine.Kind engine;
+
+    static final class EngineConverter implements picocli.CommandLine.ITypeConverter<InferenceEngine.Kind> {
+        @Override
+        public InferenceEngine.Kind convert(String value) {
+            return InferenceEngine.Kind.parse(value);
+        }
+    }
+
+    /** Loads the bundle as these options say (--engine included). */
     Classifier load(long defaultMaxPixels) {
-        return load(defaultMaxPixels, InferenceEngine.Kind.AUTO);
+        return load(defaultMaxPixels, engine);
     }
 
     /** Loads the bundle (or an ONNX export) to run on {@code engine}; --threads sizes either engine's pool. */

@@ -43,18 +43,6 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--batch-size", converter = Ranges.AtLeastOne.class, defaultValue = "16")
     int batchSize;
 
-    @Option(names = "--engine", defaultValue = "auto", converter = EngineConverter.class, description = "torch (libtorch, graft's network), "
-            + "onnxruntime (ONNX Runtime on the model's ONNX export, float32), or auto: torch for a bundle, onnxruntime for a folder "
-            + "written by graft export --format onnx. Default: ${DEFAULT-VALUE}")
-    dev.graft.model.InferenceEngine.Kind engine;
-
-    static final class EngineConverter implements picocli.CommandLine.ITypeConverter<dev.graft.model.InferenceEngine.Kind> {
-        @Override
-        public dev.graft.model.InferenceEngine.Kind convert(String value) {
-            return dev.graft.model.InferenceEngine.Kind.parse(value);
-        }
-    }
-
     @Option(names = "--explain", paramLabel = "DIR", description = "also write a Grad-CAM heat map of the top class over each image, "
             + "as DIR/<image name>.gradcam.png (the image as the model saw it: resized and centre-cropped)")
     Path explain;
@@ -71,7 +59,7 @@ final class PredictCommand implements Callable<Integer> {
         java.util.Set<String> explained = new java.util.HashSet<>();
         int predicted = 0;
         int failed = 0;
-        try (Classifier c = bundle.load(BundleOptions.TRAINING_MAX_PIXELS, engine)) {
+        try (Classifier c = bundle.load(BundleOptions.TRAINING_MAX_PIXELS, bundle.engine)) {
             System.err.println("graft: engine: " + c.engine());
             if (explain != null && !c.explains()) {
                 throw new IllegalArgumentException("--explain needs Grad-CAM, which " + bundle.model + " cannot give (an ONNX export "

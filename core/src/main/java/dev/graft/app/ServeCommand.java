@@ -52,7 +52,7 @@ final class ServeCommand implements Callable<Integer> {
                 .withMaxQueued(maxQueued != null ? maxQueued : 4 * maxConcurrent);
         Server s = new Server(c, limits, System.err::println).start(host, port);
         System.out.println("graft: serving " + bundle.model + " (" + c.labels().size() + " classes) on http://" + host + ":" + s.port()
-                + "/  (POST /predict, GET /health; Ctrl-C to stop)");
+                + "/  (POST /predict, GET /health; Ctrl-C to stop); engine: " + c.engine());
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             s.close();

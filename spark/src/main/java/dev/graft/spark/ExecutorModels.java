@@ -102,18 +102,19 @@ public final class ExecutorModels {
         }
     }
 
-    record ClassifierKey(String bundleSha256, String precision, long maxPixels) {
+    record ClassifierKey(String bundleSha256, String precision, String engine, long maxPixels) {
     }
 
     record Place(String path, Object options) {
     }
 
     /** The executor's classifier for a bundle folder; {@code loadNanos} gets the loading time when this call loads it. */
-    static Lease<Classifier> classifier(Path bundle, String precision, long maxPixels, int threads, long[] loadNanos) {
+    static Lease<Classifier> classifier(Path bundle, String precision, String engine, long maxPixels, int threads, long[] loadNanos) {
         AtomicFolder.recover(bundle); // a replacement cut short: finished before its content is read
-        ClassifierKey key = new ClassifierKey(sha256(bundleFiles(bundle)), precision, maxPixels);
-        Place place = new Place(bundle.toAbsolutePath().normalize().toString(), List.of(precision, maxPixels));
-        return get(key, place, threads, loadNanos, () -> Classifier.load(bundle, maxPixels, Precision.parse(precision)));
+        ClassifierKey key = new ClassifierKey(sha256(bundleFiles(bundle)), precision, engine, maxPixels);
+        Place place = new Place(bundle.toAbsolutePath().normalize().toString(), List.of(precision, engine, maxPixels));
+        return get(key, place, threads, loadNanos, () -> Classifier.load(bundle, maxPixels, Precision.parse(precision),
+                dev.graft.model.InferenceEngine.Kind.parse(engine)));
     }
 
     /** The executor's feature model for a backbone. */

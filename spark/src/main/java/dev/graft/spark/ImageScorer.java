@@ -53,6 +53,7 @@ public final class ImageScorer extends ImageTransformer<ImageScorer> {
     private final Param<String> predictionCol;
     private final Param<String> probabilityCol;
     private final Param<String> topKCol;
+    private final Param<String> engine;
     private final IntParam topK;
 
     public ImageScorer() {
@@ -66,10 +67,22 @@ public final class ImageScorer extends ImageTransformer<ImageScorer> {
         probabilityCol = new Param<>(this, "probabilityCol", "output column: its probability");
         topKCol = new Param<>(this, "topKCol", "output column: the top-k classes (label, index, probability), most probable first");
         topK = new IntParam(this, "topK", "classes in the top-k column", ParamValidators.gtEq(1));
+        engine = new Param<>(this, "engine", "what runs the images: torch (libtorch), onnxruntime (ONNX Runtime, the bundle exported in "
+                + "memory, float32) or auto (torch)", ParamValidators.inArray(new String[] {"auto", "torch", "onnxruntime"}));
+        setDefault(engine, "auto");
         setDefault(predictionCol, "label");
         setDefault(probabilityCol, "probability");
         setDefault(topKCol, "top_k");
         setDefault(topK, 5);
+    }
+
+    public Param<String> engine() {
+        return engine;
+    }
+
+    public ImageScorer setEngine(String v) {
+        set(engine, v);
+        return this;
     }
 
     public Param<String> bundle() {
@@ -143,7 +156,7 @@ public final class ImageScorer extends ImageTransformer<ImageScorer> {
         Shipped shipped = Shipped.of(sc, b, Shipped.Ship.parse($(ship)), "bundle");
         Broadcast<SerializableConfiguration> conf = sc.broadcast(new SerializableConfiguration(sc.hadoopConfiguration()),
                 scala.reflect.ClassTag$.MODULE$.apply(SerializableConfiguration.class));
-        ScoreFn fn = new ScoreFn(shipped, $(precision), (Long) $(maxPixels), (Integer) $(threads), (Integer) $(batchSize), (Integer) $(topK),
+        ScoreFn fn = new ScoreFn(shipped, $(precision), $(engine), (Long) $(maxPixels), (Integer) $(threads), (Integer) $(batchSize), (Integer) $(topK),
                 ImageBatches.Layout.of(dataset.schema(), $(pathCol), $(contentCol), 3), conf, metrics);
         return dataset.toDF().mapPartitions(fn, Encoders.row(out));
     }
@@ -167,6 +180,7 @@ public final class ImageScorer extends ImageTransformer<ImageScorer> {
         private static final long serialVersionUID = 1L;
         private final Shipped bundle;
         private final String precision;
+        private final String engine;
         private final long maxPixels;
         private final int threads;
         private final int batchSize;
@@ -175,10 +189,11 @@ public final class ImageScorer extends ImageTransformer<ImageScorer> {
         private final Broadcast<SerializableConfiguration> conf;
         private final Metrics metrics;
 
-        ScoreFn(Shipped bundle, String precision, long maxPixels, int threads, int batchSize, int topK, ImageBatches.Layout layout,
+        ScoreFn(Shipped bundle, String precision, String engine, long maxPixels, int threads, int batchSize, int topK, ImageBatches.Layout layout,
                 Broadcast<SerializableConfiguration> conf, Metrics metrics) {
             this.bundle = bundle;
             this.precision = precision;
+            this.engine = engine;
             this.maxPixels = maxPixels;
             this.threads = threads;
             this.batchSize = batchSize;
@@ -191,7 +206,7 @@ public final class ImageScorer extends ImageTransformer<ImageScorer> {
         @Override
         public Iterator<Row> call(Iterator<Row> rows) {
             return ImageBatches.run(rows, layout, batchSize, conf.value().value(), load -> {
-                ExecutorModels.Lease<Classifier> lease = ExecutorModels.classifier(bundle.local(), precision, maxPixels, threads, load);
+                ExecutorModels.Lease<Classifier> lease = ExecutorModels.classifier(bundle.local(), precision, engine, maxPixels, threads, load);
                 Classifier c = lease.get();
                 return new ImageBatches.Work() {
                     @Override

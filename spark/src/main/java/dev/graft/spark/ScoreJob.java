@@ -41,6 +41,10 @@ public final class ScoreJob implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "16", description = "images per forward pass. Default: ${DEFAULT-VALUE}")
     int batchSize;
 
+    @Option(names = "--engine", defaultValue = "auto", description = "torch (libtorch), onnxruntime (ONNX Runtime on the bundle exported "
+            + "in memory, float32) or auto (torch). Default: ${DEFAULT-VALUE}")
+    String engine;
+
     @Option(names = "--precision", defaultValue = "auto", description = "auto (bf16 where the CPU has native bfloat16, else fp32), fp32 or bf16. Default: ${DEFAULT-VALUE}")
     String precision;
 
@@ -72,7 +76,7 @@ public final class ScoreJob implements Callable<Integer> {
         try (Jobs.Session s = Jobs.session("graft score")) {
             SparkSession spark = s.spark();
             Metrics m = new Metrics(spark.sparkContext(), "score");
-            ImageScorer scorer = new ImageScorer().setBundle(bundle).setTopK(topK).setBatchSize(batchSize).setPrecision(precision)
+            ImageScorer scorer = new ImageScorer().setBundle(bundle).setTopK(topK).setBatchSize(batchSize).setPrecision(precision).setEngine(engine)
                     .setThreads(threads).setMaxPixels(maxPixels == null ? ImageDecoder.DEFAULT_MAX_PIXELS : maxPixels).setShip(ship).setMetrics(m);
             ImageScorer.checkBundle(bundle, spark.sparkContext());
             Dataset<Row> files = ImageInput.list(spark, input);
