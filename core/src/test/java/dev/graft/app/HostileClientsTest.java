@@ -139,26 +139,26 @@ class HostileClientsTest {
 
     @Test
     void uploadsBeyondTheMemoryBudgetGet503AtOnceAndTheBudgetComesBack() throws Exception {
-        // 280 KB for uploads at once; two stalled uploads have sent 100 KB each (and hold the 128 KB they read into);
-        // the next upload (a 27 KB photo) does not fit
-        // (stalls of 4 s idle, 8 s in all: long enough to see both held on a loaded machine)
-        Server.Limits l = new Server.Limits(1_000_000, 2, 5_000, 2, ImageDecoder.SERVING_MAX_PIXELS, 4_000, 8_000, 280_000, 8, 1, true, 8, 1024);
-        try (Server s = new Server(classifier, l).start("127.0.0.1", 0);
-             Socket a = startUpload(s, 200_000, 100_000); Socket b = startUpload(s, 200_000, 100_000)) {
+        // 140 KB for uploads at once; a stalled upload of 120 KB has sent 100 KB and holds the 120 KB it reads into;
+        // the next upload (a 27 KB photo) does not fit. (With two stalled uploads of 200 KB the second was refused at
+        // its headers whenever the first had been read by then: a race, not the budget under test.) Stalls of 4 s
+        // idle, 8 s in all.
+        Server.Limits l = new Server.Limits(1_000_000, 2, 5_000, 2, ImageDecoder.SERVING_MAX_PIXELS, 4_000, 8_000, 140_000, 8, 1, true, 8, 1024);
+        try (Server s = new Server(classifier, l).start("127.0.0.1", 0); Socket a = startUpload(s, 120_000, 100_000)) {
             long wait = System.nanoTime();
-            while (s.heldBytes() < 2 * 131_072 && System.nanoTime() - wait < 4e9) {
+            while (s.heldBytes() < 120_001 && System.nanoTime() - wait < 4e9) {
                 Thread.sleep(20);
             }
-            assertEquals(2 * 131_072, s.heldBytes());
+            assertEquals(120_001, s.heldBytes());
+            assertTrue(jpeg.length > 20_001, "the photo does not fit beside it");
             long t0 = System.nanoTime();
             HttpResponse<String> r = post(s, "", jpeg);
             assertEquals(503, r.statusCode(), r.body());
-            assertTrue((System.nanoTime() - t0) / 1e9 < 1, "at once, not after the stalled ones");
+            assertTrue((System.nanoTime() - t0) / 1e9 < 1, "at once, not after the stalled one");
             assertEquals("1", r.headers().firstValue("Retry-After").orElse(""));
-            assertTrue(error(r).contains("uploads") && error(r).contains("of this server's 0.3 MB"), error(r));
-            // the stalled ones end (408 after their stall), their memory comes back, and the same request is answered
+            assertTrue(error(r).contains("uploads") && error(r).contains("MB"), error(r));
+            // the stalled one ends (408 after its stall), its memory comes back, and the same request is answered
             assertTrue(answer(a)[0].startsWith("HTTP/1.1 408"));
-            assertTrue(answer(b)[0].startsWith("HTTP/1.1 408"));
             assertEquals(200, post(s, "", jpeg).statusCode());
             assertEquals(0, s.heldBytes());
         }
