@@ -47,44 +47,6 @@ final class Thumbnails {
         return out;
     }
 
-    /**
-     * The thumbnail smoothed by a Gaussian of {@code sigma} pixels (separable, edges clamped). Thin lines (sketches)
-     * otherwise lose most of their correlation when a crop moves them by a fraction of a thumbnail pixel.
-     */
-    static float[] blurred(float[] t, double sigma) {
-        int r = (int) Math.ceil(3 * sigma);
-        double[] g = new double[2 * r + 1];
-        double sum = 0;
-        for (int k = -r; k <= r; k++) {
-            g[k + r] = Math.exp(-k * k / (2 * sigma * sigma));
-            sum += g[k + r];
-        }
-        for (int k = 0; k < g.length; k++) {
-            g[k] /= sum;
-        }
-        float[] rows = new float[T * T];
-        for (int y = 0; y < T; y++) {
-            for (int x = 0; x < T; x++) {
-                double s = 0;
-                for (int k = -r; k <= r; k++) {
-                    s += g[k + r] * t[y * T + Math.min(T - 1, Math.max(0, x + k))];
-                }
-                rows[y * T + x] = (float) s;
-            }
-        }
-        float[] out = new float[T * T];
-        for (int y = 0; y < T; y++) {
-            for (int x = 0; x < T; x++) {
-                double s = 0;
-                for (int k = -r; k <= r; k++) {
-                    s += g[k + r] * rows[Math.min(T - 1, Math.max(0, y + k)) * T + x];
-                }
-                out[y * T + x] = (float) s;
-            }
-        }
-        return out;
-    }
-
     /** 16x16 block means of a 32x32 thumbnail, standardized: the cheap all-pairs comparison that proposes candidates. */
     static float[] coarse(float[] t) {
         int h = T / 2;

@@ -3,7 +3,6 @@ package dev.graft.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.graft.model.nn.FeatureMap;
@@ -100,7 +99,7 @@ public final class GradCam {
                     w = h;
                 }
                 float[] v = cam.maximum(0f).toFloatArray();
-                clearGradients(net);
+                net.clearGradients();
                 Heat[] out = new Heat[n];
                 for (int i = 0; i < n; i++) {
                     float[] one = java.util.Arrays.copyOfRange(v, i * h * w, (i + 1) * h * w);
@@ -116,17 +115,6 @@ public final class GradCam {
                     out[i] = new Heat(h, w, one, target[i]);
                 }
                 return out;
-            }
-        }
-    }
-
-    private static void clearGradients(Network net) {
-        for (Parameter p : net.namedParameters().values()) {
-            NDArray a = p.getArray();
-            if (a.hasGradient()) {
-                try (NDArray g = a.getGradient()) {
-                    g.muli(0f);
-                }
             }
         }
     }

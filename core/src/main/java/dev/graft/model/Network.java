@@ -94,6 +94,18 @@ public final class Network extends Module {
         return out;
     }
 
+    /** Sets every parameter's accumulated gradient to zero (after a measurement or an explanation that must leave none). */
+    public void clearGradients() {
+        for (Parameter p : namedParameters().values()) {
+            NDArray a = p.getArray();
+            if (a.hasGradient()) {
+                try (NDArray g = a.getGradient()) {
+                    g.muli(0f);
+                }
+            }
+        }
+    }
+
     /** The body's layers (source model minus its classifier). */
     public dev.graft.model.nn.Module bodyLayers() {
         return body.block();

@@ -260,7 +260,7 @@ public final class Tuning {
             c.setFoldBatchNorm(savedFold);
             c.setStochastic(savedStochastic);
             net.loadAll(before);
-            clearGradients(net);
+            net.clearGradients();
         }
         Options train = inferenceOnly ? FIXED : fastest(trials, "train");
         Options infer = fastest(trials, "infer");
@@ -294,7 +294,7 @@ public final class Tuning {
      * can be near zero) and the gradient of the body's first weight.
      */
     private static float[][] trainStep(Network net, NDArray x) {
-        clearGradients(net);
+        net.clearGradients();
         try (NDManager step = x.getManager().newSubManager(); GradientCollector gc = Torch.engine().newGradientCollector()) {
             NDArray y = net.features(x, true);
             gc.backward(y.mul(y).mean());
@@ -329,17 +329,6 @@ public final class Tuning {
             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
         }
         return best;
-    }
-
-    private static void clearGradients(Network net) {
-        for (Parameter p : net.namedParameters().values()) {
-            NDArray w = p.getArray();
-            if (w.hasGradient()) {
-                try (NDArray g = w.getGradient()) {
-                    g.subi(g);
-                }
-            }
-        }
     }
 
     static double rel(float[] a, float[] b) {

@@ -6,8 +6,6 @@ import dev.graft.data.ImageFolder;
 import dev.graft.data.Preprocessing;
 import dev.graft.model.Network;
 
-import java.util.function.Supplier;
-
 /**
  * The untouched source body's pooled features of the training, validation and test images, each computed once,
  * the first time something asks (the probe, its evaluation, the zero-shot accuracy, a frozen body's head-only
@@ -96,11 +94,6 @@ public final class SourceFeatures {
             allTrainingFolder = data.validation() == null ? data.train() : data.train().union(data.validation());
         }
         return allTrainingFolder;
-    }
-
-    /** As a supplier, for code that may not need them. */
-    public Supplier<FeatureSet> testSupplier() {
-        return this::test;
     }
 
     /** The body is about to train: from now on only the sets already computed are available. */

@@ -3,7 +3,6 @@ package dev.graft.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import dev.graft.model.Network;
 import dev.graft.model.nn.Torch;
@@ -32,14 +31,7 @@ final class StepTiming {
                 best = i == 0 ? best : Math.min(best, s);
             }
         }
-        for (Parameter p : net.namedParameters().values()) {
-            NDArray w = p.getArray();
-            if (w.hasGradient()) {
-                try (NDArray g = w.getGradient()) {
-                    g.subi(g);
-                }
-            }
-        }
+        net.clearGradients();
         return best / batch;
     }
 }

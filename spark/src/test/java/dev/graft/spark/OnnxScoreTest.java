@@ -1,6 +1,5 @@
 package dev.graft.spark;
 
-import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -9,13 +8,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The score job on ONNX Runtime (the bundle exported in memory) gives libtorch's answers, image by image. */
@@ -27,18 +24,8 @@ class OnnxScoreTest {
     }
 
     static Map<String, float[]> score(Path images, String engine) throws IOException {
-        List<Row> rows = new ImageScorer().setBundle(SparkFixture.probeBundle().toString()).setEngine(engine).setPrecision("fp32")
-                .setTopK(2).setThreads(1).transform(SparkFixture.spark().read().format("binaryFile").load(images.toString())).collectAsList();
-        Map<String, float[]> out = new HashMap<>();
-        for (Row r : rows) {
-            assertNull(r.getAs("error"));
-            float[] p = new float[2];
-            for (Row k : r.<Row>getList(r.fieldIndex("top_k"))) {
-                p[k.getInt(1)] = k.getFloat(2);
-            }
-            out.put(r.getAs("path"), p);
-        }
-        return out;
+        return ReplacedBundleTest.score(new ImageScorer().setBundle(SparkFixture.probeBundle().toString()).setEngine(engine)
+                .setPrecision("fp32"), images);
     }
 
     @Test

@@ -73,7 +73,12 @@ class ReplacedBundleTest {
 
     /** Path -> {p(hotdog), p(not-hotdog)} as ImageScorer scores the images with the bundle. */
     static Map<String, float[]> score(Path bundle, Path images, String ship) {
-        List<Row> rows = new ImageScorer().setBundle(bundle.toString()).setShip(ship).setTopK(2).setThreads(1)
+        return score(new ImageScorer().setBundle(bundle.toString()).setShip(ship), images);
+    }
+
+    /** Path -> {p(hotdog), p(not-hotdog)} as {@code scorer} scores the images (top 2, one thread), no row with an error. */
+    static Map<String, float[]> score(ImageScorer scorer, Path images) {
+        List<Row> rows = scorer.setTopK(2).setThreads(1)
                 .transform(SparkFixture.spark().read().format("binaryFile").load(images.toString())).collectAsList();
         Map<String, float[]> out = new HashMap<>();
         for (Row r : rows) {
