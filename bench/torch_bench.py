@@ -94,7 +94,12 @@ def bench_compute(args, train):
     model.train(train)
     rates = []
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.autocast)
+    prof = None
     for it in range(args.warmup + args.iterations):
+        if args.profile and it == args.warmup:
+            # the timed iterations' operators (bench/profile_table.py sums them per operator)
+            prof = torch.autograd.profiler.profile()
+            prof.__enter__()
         t0 = time.perf_counter()
         xb = x.contiguous(memory_format=torch.channels_last) if args.channels_last else x
         if train:
@@ -109,6 +114,9 @@ def bench_compute(args, train):
         dt = time.perf_counter() - t0
         if it >= args.warmup:
             rates.append(args.batch_size / dt)
+    if prof is not None:
+        prof.__exit__(None, None, None)
+        prof.export_chrome_trace(args.profile)
     return rates
 
 
@@ -186,6 +194,7 @@ def main():
     p.add_argument("--fold-batchnorm", action="store_true", help="infer: fold BatchNorm into the convolutions first")
     p.add_argument("--autocast", action="store_true", help="train/infer under torch.autocast(cpu, bfloat16)")
     p.add_argument("--data", default="../shared/data/hotdog")
+    p.add_argument("--profile", help="train/infer: write the timed iterations' operators as a chrome trace to this file")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

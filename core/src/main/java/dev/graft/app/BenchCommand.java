@@ -95,6 +95,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--channels-last", defaultValue = "true", arity = "1", description = "run the network in channels-last memory order (graft's default). Default: ${DEFAULT-VALUE}")
     boolean channelsLast;
 
+    @Option(names = "--profile", description = "train/infer: write libtorch's operator trace of the timed iterations (chrome "
+            + "trace JSON) to this file; bench/profile_table.py sums it per operator, beside PyTorch's")
+    java.nio.file.Path profile;
+
     @Option(names = "--no-tune", description = "train/infer: graft's fixed kernel choices (with --channels-last), not the ones tuned for this machine")
     boolean noTune;
 
@@ -215,11 +219,18 @@ final class BenchCommand implements Callable<Integer> {
                     if (t.progress().batch > warmup) {
                         rates.add(b.size() / ((now - last[0]) / 1e9));
                     }
+                    if (t.progress().batch == warmup) {
+                        startProfile();
+                    }
                     last[0] = now;
                 }
             };
             Recipe r = Recipe.book(Recipe.Mode.FINETUNE, 1).toBuilder().momentum(0.9).batchSize(batch).epochs(1).build();
+            if (warmup == 0) {
+                startProfile();
+            }
             new Trainer(plan(net, r, source, 1), List.of(timer), new StopSignal()).fit();
+            stopProfile();
             return rates.stream().mapToDouble(Double::doubleValue).toArray();
         }
     }
@@ -311,6 +322,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             try (Predictor predictor = new Predictor(net, p, ort)) {
                 for (int it = 0; it < warmup + iterations; it++) {
+                    if (it == warmup && ort == null) {
+                        startProfile();
+                    }
                     long t0 = System.nanoTime();
                     if (ort != null) {
                         ort.logits(x, batch);
@@ -322,7 +336,25 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
+            stopProfile();
             return rates.stream().mapToDouble(Double::doubleValue).toArray();
+        }
+    }
+
+    private boolean profiling;
+
+    private void startProfile() {
+        if (profile != null && !profiling) {
+            ai.djl.pytorch.jni.JniUtils.startProfile(false, false, false);
+            profiling = true;
+        }
+    }
+
+    private void stopProfile() {
+        if (profiling) {
+            ai.djl.pytorch.jni.JniUtils.stopProfile(profile.toAbsolutePath().toString());
+            profiling = false;
+            System.err.println("libtorch's operator trace: " + profile);
         }
     }
 

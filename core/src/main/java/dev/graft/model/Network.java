@@ -6,6 +6,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.graft.model.nn.Compute;
+import dev.graft.model.nn.Conv2d;
 import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.Linear;
 import dev.graft.model.nn.Module;
@@ -38,6 +39,9 @@ public final class Network extends Module {
     private final NDManager manager;
     private final Compute compute;
     private boolean frozenBody;
+    private final boolean pointwise;
+    /** Input sizes (height, width) whose 1x1 convolution shapes were checked. */
+    private final java.util.Set<List<Long>> pointwiseChecked = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public Network(String architecture, Body body, String headName, int numClasses, Layers layers) {
         this.architecture = architecture;
@@ -50,6 +54,7 @@ public final class Network extends Module {
         this.compute = layers.compute();
         headParams.put(headName + ".weight", head.getParameters().get("weight"));
         headParams.put(headName + ".bias", head.getParameters().get("bias"));
+        this.pointwise = contains(body.block(), b -> b instanceof Conv2d c && c.isPointwise());
     }
 
     /** Logits (float32) for NCHW images. */
@@ -64,9 +69,33 @@ public final class Network extends Module {
      */
     public NDArray features(NDArray images, boolean training) {
         boolean trains = training && !frozenBody;
+        checkPointwise(images);
         NDArray x = compute.input(images, trains);
         NDArray f = body.block().apply(x, trains);
         return Ops.toFloat32(f);
+    }
+
+    /**
+     * The first time the body meets an input size: which of its 1x1 convolution shapes libtorch's kernel computes
+     * right on this machine ({@link Conv2d#checkPointwise}; one evaluation forward of one image, with the product, finds
+     * them). Where the product is chosen for every 1x1 anyway, nothing to check.
+     */
+    private void checkPointwise(NDArray images) {
+        if (!pointwise || Boolean.TRUE.equals(compute.pointwiseProduct()) || images.getShape().dimension() != 4) {
+            return;
+        }
+        List<Long> size = List.of(images.getShape().get(2), images.getShape().get(3));
+        if (pointwiseChecked.contains(size)) {
+            return;
+        }
+        Conv2d.checkPointwise(() -> dev.graft.model.nn.Torch.noGrad(() -> {
+            try (NDManager m = images.getManager().newSubManager()) {
+                NDArray one = images.get("0:1");
+                one.attach(m);
+                body.block().apply(compute.input(one, false), false);
+            }
+        }));
+        pointwiseChecked.add(size);
     }
 
     /** The new output layer on feature vectors: the source's dropout in training, then the linear map. */
@@ -113,15 +142,20 @@ public final class Network extends Module {
 
     /** Whether the body normalises with BatchNorm (whose statistics a recipe may train or keep). */
     public boolean hasBatchNorm() {
-        return contains(body.block());
+        return contains(body.block(), b -> b instanceof dev.graft.model.nn.BatchNorm2d);
     }
 
-    private static boolean contains(ai.djl.nn.Block b) {
-        if (b instanceof dev.graft.model.nn.BatchNorm2d) {
+    /** Whether the body has 1x1 convolutions (whose kernel is checked per shape, see {@link Conv2d#checkPointwise}). */
+    public boolean hasPointwise() {
+        return pointwise;
+    }
+
+    private static boolean contains(ai.djl.nn.Block b, java.util.function.Predicate<ai.djl.nn.Block> what) {
+        if (what.test(b)) {
             return true;
         }
         for (ai.djl.util.Pair<String, ai.djl.nn.Block> c : b.getChildren()) {
-            if (contains(c.getValue())) {
+            if (contains(c.getValue(), what)) {
                 return true;
             }
         }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.graft.model.nn.Compute;
@@ -38,11 +37,11 @@ import java.util.function.Consumer;
  * model, flags and thread count, libtorch's and graft's versions, the architecture, precision and input size. A
  * choice cached under another key is never used. {@code GRAFT_TUNE=off} (or {@code -Dgraft.tune=off}, the command
  * line's {@code --no-tune}) keeps graft's fixed defaults: channels-last everywhere, the convolution (the product only
- * where libtorch's kernel fails its check), BatchNorm folded.
+ * for the shapes where libtorch's kernel fails its check), BatchNorm folded.
  */
 public final class Tuning {
     /** Changes with what the tuning measures or how: a choice cached by an older one is measured again. */
-    static final int FORMAT = 3;
+    static final int FORMAT = 4; // 4: the 1x1 kernel is checked per shape (it was one check for all)
 
     private Tuning() {
     }
@@ -51,7 +50,7 @@ public final class Tuning {
     public record Options(boolean channelsLast, boolean pointwiseProduct, boolean foldBatchNorm) {
         String label(boolean inference) {
             // the product runs on the channels-last view only: in contiguous order every 1x1 is libtorch's convolution
-            return (channelsLast ? "channels-last, 1x1 " + (pointwiseProduct ? "product" : "convolution") : "contiguous")
+            return (channelsLast ? "channels-last, 1x1 " + (pointwiseProduct ? "product" : "convolution where exact") : "contiguous")
                     + (inference ? (foldBatchNorm ? ", BatchNorm folded" : ", BatchNorm unfolded") : "");
         }
     }
@@ -71,11 +70,11 @@ public final class Tuning {
                     " (measured in %.1f s)", seconds)) + "\n");
             sb.append(String.format(Locale.ROOT, "  the fastest correct option is chosen when it is %.0f%% faster than graft's fixed one (%s)%n",
                     100 * (MARGIN - 1), FIXED.label(true)));
-            sb.append(String.format(Locale.ROOT, "  %-6s %-58s %12s %10s  %s%n", "use", "option", "images/s", "rel. error", "verdict"));
+            sb.append(String.format(Locale.ROOT, "  %-6s %-64s %12s %10s  %s%n", "use", "option", "images/s", "rel. error", "verdict"));
             for (Trial t : trials) {
                 boolean chosen = t.refused() == null && t.options().equals(t.use().equals("train") ? train : infer);
-                sb.append(String.format(Locale.ROOT, "  %-6s %-58s %12.1f %10.1e  %s%n", t.use(), t.options().label(t.use().equals("infer")),
-                        t.imagesPerSecond(), t.relativeError(), t.refused() != null ? "refused: " + t.refused() : chosen ? "chosen" : "correct"));
+                sb.append(String.format(Locale.ROOT, "  %-6s %-64s %12s %10.1e  %s%n", t.use(), t.options().label(t.use().equals("infer")),
+                        t.imagesPerSecond() > 0 ? String.format(Locale.ROOT, "%.1f", t.imagesPerSecond()) : "not timed", t.relativeError(), t.refused() != null ? "refused: " + t.refused() : chosen ? "chosen" : "correct"));
             }
             return sb.toString();
         }
@@ -104,6 +103,9 @@ public final class Tuning {
      * measured 20-40% apart between runs, and a choice made on noise costs every run after it.
      */
     static final double MARGIN = 1.10;
+
+    /** Timed rounds, each option once per round in turn; the best of them counts. */
+    static final int ROUNDS = 3;
 
     /** Relative error allowed on the training gradient (see {@link #measure}): a wrong kernel is off by O(1). */
     static final double GRADIENT_TOLERANCE = 0.1;
@@ -164,24 +166,8 @@ public final class Tuning {
 
     /** The CPU, threads, library versions, architecture, precision and input size the choice holds for. */
     static String key(Network net, int crop) {
-        String cpu = System.getProperty("graft.cpu_model", cpuModel());
-        List<String> flags = new ArrayList<>(Precision.cpuFlagsAmong("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni", "fma"));
-        return String.format(Locale.ROOT, "%s [%s] %d threads, libtorch %s, tuning v%d, %s %s %dpx", cpu, String.join(" ", flags),
-                JniUtils.getNumThreads(), Torch.engine().getVersion(), FORMAT, net.architecture(),
+        return String.format(Locale.ROOT, "%s, tuning v%d, %s %s %dpx", Precision.machine(), FORMAT, net.architecture(),
                 net.compute().precision().name().toLowerCase(Locale.ROOT), crop);
-    }
-
-    private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux
-        }
-        return System.getProperty("os.arch");
     }
 
     private static Table measure(Network net, int crop, String key, boolean inferenceOnly) {
@@ -192,8 +178,8 @@ public final class Tuning {
             return new Table(key, FIXED, FIXED, List.of(), false, 0);
         }
         Compute c = net.compute();
-        // where libtorch's 1x1 kernel failed its check the product always runs: the two paths are one
-        boolean[] paths = hasPointwise(net) && Conv2d.convolutionExact() ? new boolean[] {false, true} : new boolean[] {FIXED.pointwiseProduct()};
+        // "convolution" keeps the product for the shapes where libtorch's 1x1 kernel failed its check (Conv2d)
+        boolean[] paths = net.hasPointwise() ? new boolean[] {false, true} : new boolean[] {FIXED.pointwiseProduct()};
         boolean[] folds = net.hasBatchNorm() ? new boolean[] {false, true} : new boolean[] {true};
         double tol = tolerance(c.precision());
         Boolean savedPath = c.pointwiseProduct();
@@ -212,46 +198,79 @@ public final class Tuning {
             }
             NDArray x = m.create(pixels, new Shape(INFER_BATCH, 3, crop, crop));
             NDArray xTrain = x.get("0:" + TRAIN_BATCH);
-            // the plain path first: the reference of every other option
-            float[][] ref = null;
+            // every option once, the plain path first (the reference of the others): its result, and its warm-up
+            List<Options> trainOptions = new ArrayList<>();
             for (boolean order : inferenceOnly ? new boolean[0] : new boolean[] {false, true}) {
                 for (boolean path : paths) {
-                    if (path && !order && paths.length > 1) {
-                        continue; // the product runs on the channels-last view: in contiguous order it is the convolution
+                    if (!(path && !order && paths.length > 1)) { // the product runs on the channels-last view only
+                        trainOptions.add(new Options(order, path, true));
                     }
-                    Options o = new Options(order, path, true);
-                    set(c, o, o);
-                    float[][] got = trainStep(net, xTrain);
-                    double secs = bestOf(() -> trainStep(net, xTrain), 2);
-                    if (ref == null) {
-                        ref = got;
-                    }
-                    // the gradient passes BatchNorm's backward over a small batch, which amplifies summation order:
-                    // float32 orders differ by a few 1e-2 there, a wrong kernel by O(1)
-                    double fe = rel(got[0], ref[0]);
-                    double ge = rel(got[1], ref[1]);
-                    String refused = fe > tol ? "features differ from the plain path" : ge > GRADIENT_TOLERANCE ? "gradient differs from the plain path" : null;
-                    trials.add(new Trial("train", o, TRAIN_BATCH / secs, Math.max(fe, ge), refused));
                 }
             }
-            float[] refInfer = null;
+            List<Options> inferOptions = new ArrayList<>();
             for (boolean order : new boolean[] {false, true}) {
                 for (boolean path : paths) {
-                    if (path && !order && paths.length > 1) {
-                        continue;
-                    }
                     for (boolean fold : folds) {
-                        Options o = new Options(order, path, fold);
-                        set(c, o, o);
-                        float[] got = inferStep(net, x);
-                        double secs = bestOf(() -> new float[][] {inferStep(net, x)}, 2);
-                        if (refInfer == null) {
-                            refInfer = got;
+                        if (!(path && !order && paths.length > 1)) {
+                            inferOptions.add(new Options(order, path, fold));
                         }
-                        double err = rel(got, refInfer);
-                        trials.add(new Trial("infer", o, INFER_BATCH / secs, err, err > tol ? "differs from the plain path" : null));
                     }
                 }
+            }
+            float[][] ref = null;
+            List<String> trainVerdicts = new ArrayList<>();
+            List<Double> trainErrors = new ArrayList<>();
+            for (Options o : trainOptions) {
+                set(c, o, o);
+                float[][] got = trainStep(net, xTrain);
+                if (ref == null) {
+                    ref = got;
+                }
+                // the gradient passes BatchNorm's backward over a small batch, which amplifies summation order:
+                // float32 orders differ by a few 1e-2 there, a wrong kernel by O(1)
+                double fe = rel(got[0], ref[0]);
+                double ge = rel(got[1], ref[1]);
+                trainErrors.add(Math.max(fe, ge));
+                trainVerdicts.add(fe > tol ? "features differ from the plain path" : ge > GRADIENT_TOLERANCE ? "gradient differs from the plain path" : null);
+            }
+            float[] refInfer = null;
+            List<Double> inferErrors = new ArrayList<>();
+            for (Options o : inferOptions) {
+                set(c, o, o);
+                float[] got = inferStep(net, x);
+                if (refInfer == null) {
+                    refInfer = got;
+                }
+                inferErrors.add(rel(got, refInfer));
+            }
+            // timed in turns, the best of ROUNDS for each: this VM's speed drifts by tens of percent within a minute, and
+            // one option timed only while it was slow would lose on noise
+            double[] trainSecs = new double[trainOptions.size()];
+            double[] inferSecs = new double[inferOptions.size()];
+            java.util.Arrays.fill(trainSecs, Double.MAX_VALUE);
+            java.util.Arrays.fill(inferSecs, Double.MAX_VALUE);
+            for (int round = 0; round < ROUNDS; round++) {
+                for (int i = 0; i < trainOptions.size(); i++) {
+                    if (trainVerdicts.get(i) != null) {
+                        continue; // refused: its speed does not matter
+                    }
+                    set(c, trainOptions.get(i), trainOptions.get(i));
+                    trainSecs[i] = Math.min(trainSecs[i], seconds(() -> trainStep(net, xTrain)));
+                }
+                for (int i = 0; i < inferOptions.size(); i++) {
+                    if (inferErrors.get(i) > tol) {
+                        continue;
+                    }
+                    set(c, inferOptions.get(i), inferOptions.get(i));
+                    inferSecs[i] = Math.min(inferSecs[i], seconds(() -> inferStep(net, x)));
+                }
+            }
+            for (int i = 0; i < trainOptions.size(); i++) {
+                trials.add(new Trial("train", trainOptions.get(i), rate(TRAIN_BATCH, trainSecs[i]), trainErrors.get(i), trainVerdicts.get(i)));
+            }
+            for (int i = 0; i < inferOptions.size(); i++) {
+                double err = inferErrors.get(i);
+                trials.add(new Trial("infer", inferOptions.get(i), rate(INFER_BATCH, inferSecs[i]), err, err > tol ? "differs from the plain path" : null));
             }
         } finally {
             c.releaseInference();
@@ -274,8 +293,8 @@ public final class Tuning {
         c.setFoldBatchNorm(infer.foldBatchNorm());
     }
 
-    /** graft's fixed choice: channels-last, the product only where libtorch's 1x1 kernel failed its check, BatchNorm folded. */
-    static final Options FIXED = new Options(true, !Conv2d.convolutionExact(), true);
+    /** graft's fixed choice: channels-last, the product only for shapes where libtorch's 1x1 kernel failed its check, BatchNorm folded. */
+    static final Options FIXED = new Options(true, false, true);
 
     /** The fastest correct option for {@code use} when it beats graft's fixed choice by {@link #MARGIN}, else the fixed one. */
     private static Options fastest(List<Trial> trials, String use) {
@@ -296,6 +315,9 @@ public final class Tuning {
     private static float[][] trainStep(Network net, NDArray x) {
         net.clearGradients();
         try (NDManager step = x.getManager().newSubManager(); GradientCollector gc = Torch.engine().newGradientCollector()) {
+            // a step's results belong to the manager of its input: attached to the step's, they are freed with it (else
+            // every step's activations stayed until the end of the tuning, and each step timed fresh memory's page faults)
+            x.tempAttach(step);
             NDArray y = net.features(x, true);
             gc.backward(y.mul(y).mean());
             float[] logits = y.toFloatArray();
@@ -316,19 +338,21 @@ public final class Tuning {
         }
         return Torch.noGrad(() -> {
             try (NDManager step = x.getManager().newSubManager()) {
+                x.tempAttach(step);
                 return net.features(x, false).toFloatArray();
             }
         });
     }
 
-    private static double bestOf(java.util.function.Supplier<float[][]> step, int n) {
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < n; i++) {
-            long t0 = System.nanoTime();
-            step.get();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-        }
-        return best;
+    /** Images per second; 0 for an option not timed (refused). */
+    private static double rate(int batch, double secs) {
+        return secs == Double.MAX_VALUE ? 0 : batch / secs;
+    }
+
+    private static double seconds(Runnable step) {
+        long t0 = System.nanoTime();
+        step.run();
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     static double rel(float[] a, float[] b) {
@@ -340,11 +364,6 @@ public final class Tuning {
             den += (double) b[i] * b[i];
         }
         return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-    }
-
-    private static boolean hasPointwise(Network net) {
-        java.util.Map<Object, String> layers = net.layerNames();
-        return layers.keySet().stream().anyMatch(l -> l instanceof Conv2d conv && conv.isPointwise());
     }
 
     private static Table read(Path file, String key) {

@@ -47,6 +47,37 @@ public enum Precision {
         return java.util.Arrays.stream(flags).filter(have::contains).toList();
     }
 
+    /**
+     * The machine that kernel choices hold for: the CPU's model and its flags that change kernels, the engine's
+     * thread count and libtorch's version, and the variables that limit the instruction sets libtorch's kernels use
+     * (per-machine tuning and the 1x1 kernel check are cached under it).
+     */
+    public static String machine() {
+        StringBuilder limits = new StringBuilder();
+        for (String v : new String[] {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS"}) {
+            String value = System.getenv(v);
+            if (value != null && !value.isBlank()) {
+                limits.append(", ").append(v).append('=').append(value.trim());
+            }
+        }
+        return String.format(Locale.ROOT, "%s [%s] %d threads, libtorch %s%s", System.getProperty("graft.cpu_model", cpuModel()),
+                String.join(" ", cpuFlagsAmong("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni", "fma")),
+                ai.djl.pytorch.jni.JniUtils.getNumThreads(), Torch.engine().getVersion(), limits);
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return System.getProperty("os.arch");
+    }
+
     static Set<String> cpuFlags() {
         String forced = System.getProperty("graft.cpu_flags", System.getenv("GRAFT_CPU_FLAGS"));
         if (forced != null) {

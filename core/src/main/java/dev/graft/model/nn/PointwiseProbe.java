@@ -1,0 +1,188 @@
+package dev.graft.model.nn;
+
+import ai.djl.pytorch.jni.JniUtils;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.util.Json;
+import dev.graft.weights.Downloader;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Asks a child process whether libtorch's channels-last 1x1 kernel computes given shapes right here (see
+ * {@link Conv2d.PointwiseCheck}): a kernel that divides by zero takes its process down, so it must not be graft's own.
+ * The child prints one line per shape as it finishes; if it dies, the shape after its last line is the one that
+ * killed it (recorded as wrong, "crashed") and a new child goes on with the rest. Answers are cached in
+ * {@code <graft cache>/tuning/pointwise-<machine>.json}; shapes a child could not answer (it did not start, or ran
+ * out of time) are the product in this process and asked again in the next.
+ */
+public final class PointwiseProbe {
+    /** A child's time for its shapes: each takes milliseconds; starting the engine a few seconds. */
+    static final long TIMEOUT_SECONDS = 120;
+
+    private PointwiseProbe() {
+    }
+
+    /** Whether the kernel is right, for each of {@code keys} (a shape not answered: false, the product). */
+    static Map<String, Boolean> answers(Set<String> keys) {
+        Path file = cacheFile();
+        Map<String, String> known = read(file);
+        List<String> ask = keys.stream().filter(k -> !known.containsKey(k)).toList();
+        if (!ask.isEmpty()) {
+            Map<String, String> got = probe(ask);
+            if (!got.isEmpty()) {
+                known.putAll(got);
+                write(file, known);
+            }
+        }
+        Map<String, Boolean> out = new HashMap<>();
+        for (String k : keys) {
+            String v = known.get(k);
+            out.put(k, v != null && !v.equals("crashed") && Double.parseDouble(v) < Conv2d.PointwiseCheck.tolerance(k));
+        }
+        return out;
+    }
+
+    /** The answers of child processes for {@code keys}: the relative error, or "crashed". */
+    static Map<String, String> probe(List<String> keys) {
+        Path dir;
+        try {
+            // the children's working folder: a crash report (hs_err) lands there, not in the user's folder
+            dir = Files.createTempDirectory("graft-pointwise-probe");
+        } catch (IOException e) {
+            return Map.of();
+        }
+        try {
+            return probe(keys, dir);
+        } finally {
+            try (var files = Files.list(dir)) {
+                files.forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                // left in the temporary folder
+            }
+            dir.toFile().delete();
+        }
+    }
+
+    private static Map<String, String> probe(List<String> keys, Path dir) {
+        Map<String, String> got = new LinkedHashMap<>();
+        List<String> left = new ArrayList<>(keys);
+        while (!left.isEmpty()) {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                    "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"),
+                    "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + JniUtils.getNumThreads(), "-Dai.djl.pytorch.num_interop_threads=1",
+                    "-cp", classPath(), PointwiseProbe.class.getName()));
+            String crash = System.getProperty("graft.probe.crash");
+            if (crash != null) {
+                cmd.add(1, "-Dgraft.probe.crash=" + crash);
+            }
+            cmd.addAll(left);
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            } catch (IOException e) {
+                return got; // no child: these shapes stay the product
+            }
+            int answered = 0;
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    String[] f = line.trim().split(" ");
+                    if (f.length == 2 && f[0].equals(left.get(answered))) {
+                        got.put(f[0], f[1]);
+                        answered++;
+                    }
+                }
+                if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    return got;
+                }
+            } catch (IOException e) {
+                p.destroyForcibly();
+                return got;
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+                return got;
+            }
+            left = new ArrayList<>(left.subList(answered, left.size()));
+            if (left.isEmpty()) {
+                break;
+            }
+            if (p.exitValue() == 0 || answered == 0 && p.exitValue() == 1) {
+                return got; // finished without answering (or failed to start the engine): nothing learnt about the rest
+            }
+            got.put(left.get(0), "crashed"); // the shape it was computing when it died
+            left.remove(0);
+        }
+        return got;
+    }
+
+    /** This process's class path with absolute entries (the child runs in another folder). */
+    private static String classPath() {
+        return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .map(e -> e.isEmpty() ? e : Path.of(e).toAbsolutePath().toString()).collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    }
+
+    /** The child: the relative error of each shape given, one line each, as soon as it is known. */
+    public static void main(String[] args) {
+        Torch.engine();
+        String crash = System.getProperty("graft.probe.crash");
+        for (String key : args) {
+            if (key.equals(crash)) {
+                Runtime.getRuntime().halt(134); // tests: a kernel that takes its process down
+            }
+            double e = Conv2d.PointwiseCheck.error(key);
+            System.out.println(key + " " + String.format(Locale.ROOT, "%.3e", e));
+            System.out.flush();
+        }
+        System.exit(0);
+    }
+
+    static Path cacheFile() {
+        String machine = Precision.machine();
+        return Downloader.defaultCache().resolve("tuning").resolve("pointwise-" + Integer.toHexString(machine.hashCode()) + ".json");
+    }
+
+    private static Map<String, String> read(Path file) {
+        Map<String, String> m = new HashMap<>();
+        try {
+            JsonNode n = Json.read(file);
+            if (n.path("machine").asText().equals(Precision.machine())) {
+                n.path("shapes").fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+            }
+        } catch (IOException | RuntimeException e) {
+            // none yet, or unreadable: asked again
+        }
+        return m;
+    }
+
+    private static void write(Path file, Map<String, String> shapes) {
+        try {
+            Files.createDirectories(file.getParent());
+            ObjectNode root = Json.object();
+            root.put("machine", Precision.machine());
+            ObjectNode s = root.putObject("shapes");
+            new java.util.TreeMap<>(shapes).forEach(s::put);
+            Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+            Files.writeString(tmp, Json.pretty(root), StandardCharsets.UTF_8);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            // a cache that cannot be written costs a probe next time, nothing else
+        }
+    }
+}
