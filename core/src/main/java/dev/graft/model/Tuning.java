@@ -32,10 +32,11 @@ import java.util.function.Consumer;
  * of float32 1x1 convolutions (libtorch's convolution or a matrix product), and whether inference folds BatchNorm
  * into the convolution before it. Each option runs the real network on a random batch (training: forward and
  * backward; inference: forward); an option whose features or gradients differ from the plain path's (contiguous,
- * libtorch's convolution, BatchNorm unfolded; dropout off) beyond float32 rounding is refused whatever its speed, and the fastest
- * correct one is kept. Done once per machine and model: the choice is cached in graft's cache, keyed by the CPU's
- * model, flags and thread count, libtorch's and graft's versions, the architecture, precision and input size. A
- * choice cached under another key is never used. {@code GRAFT_TUNE=off} (or {@code -Dgraft.tune=off}, the command
+ * libtorch's convolution, BatchNorm unfolded; dropout off) beyond float32 rounding is refused whatever its speed; the
+ * others are timed in turns over three rounds, the best of each counting, and the fastest is kept. Done once per
+ * machine and model: the choice is cached in graft's cache, keyed by the CPU's model, flags and thread count (and any
+ * variable limiting libtorch's instruction sets), libtorch's and graft's versions, the architecture, precision and
+ * input size. A choice cached under another key is never used. {@code GRAFT_TUNE=off} (or {@code -Dgraft.tune=off}, the command
  * line's {@code --no-tune}) keeps graft's fixed defaults: channels-last everywhere, the convolution (the product only
  * for the shapes where libtorch's kernel fails its check), BatchNorm folded.
  */
