@@ -32,8 +32,10 @@ import java.util.function.Consumer;
  * of float32 1x1 convolutions (libtorch's convolution or a matrix product), and whether inference folds BatchNorm
  * into the convolution before it. Each option runs the real network on a random batch (training: forward and
  * backward; inference: forward); an option whose features or gradients differ from the plain path's (contiguous,
- * libtorch's convolution, BatchNorm unfolded; dropout off) beyond float32 rounding is refused whatever its speed; the
- * others are timed in turns over three rounds, the best of each counting, and the fastest is kept. Done once per
+ * libtorch's convolution, BatchNorm unfolded; dropout off) beyond float32 rounding is refused whatever its speed (a
+ * bfloat16 option is held to the plain path in float32: refused if it is further from it than 1.5 times the most
+ * accurate bfloat16 option); the others are timed in turns over three rounds, the best of each counting, and the
+ * fastest is kept. Done once per
  * machine and model: the choice is cached in graft's cache, keyed by the CPU's model, flags and thread count (and any
  * variable limiting libtorch's instruction sets), libtorch's and graft's versions, the architecture, precision and
  * input size. A choice cached under another key is never used. {@code GRAFT_TUNE=off} (or {@code -Dgraft.tune=off}, the command
@@ -42,7 +44,7 @@ import java.util.function.Consumer;
  */
 public final class Tuning {
     /** Changes with what the tuning measures or how: a choice cached by an older one is measured again. */
-    static final int FORMAT = 4; // 4: the 1x1 kernel is checked per shape (it was one check for all)
+    static final int FORMAT = 5; // 4: the 1x1 kernel checked per shape (it was one check for all); 5: bfloat16 held to float32
 
     private Tuning() {
     }
@@ -58,7 +60,8 @@ public final class Tuning {
 
     /**
      * One measured option: its use ("train" or "infer"), images per second, the relative error of its logits
-     * (and, training, of its gradient) against the plain path, and why it was refused (null: correct).
+     * (and, training, of its gradient) against the plain path (in float32, for bfloat16 options), and why it was
+     * refused (null: correct).
      */
     public record Trial(String use, Options options, double imagesPerSecond, double relativeError, String refused) {
     }
@@ -110,6 +113,9 @@ public final class Tuning {
 
     /** Relative error allowed on the training gradient (see {@link #measure}): a wrong kernel is off by O(1). */
     static final double GRADIENT_TOLERANCE = 0.1;
+
+    /** bfloat16 options: how much further from float32 than the most accurate bfloat16 option one may be. */
+    static final double BF16_SLACK = 1.5;
 
     /** Relative error allowed against the plain path: float32 rounding through a deep network, or bfloat16's. */
     static double tolerance(Precision p) {
@@ -187,6 +193,7 @@ public final class Tuning {
         boolean savedTrainOrder = c.channelsLast(true);
         boolean savedInferOrder = c.channelsLast(false);
         boolean savedFold = c.foldBatchNorm();
+        Precision savedPrecision = c.precision();
         boolean savedStochastic = c.stochastic(true);
         c.setStochastic(false); // dropout would make two forwards of one option differ
         StateDict before = net.stateDict();
@@ -218,23 +225,29 @@ public final class Tuning {
                     }
                 }
             }
+            // the reference of every option: the plain path, in float32 also for bfloat16 options (bfloat16's own plain
+            // path is not its most accurate one: MobileNet v1's contiguous bfloat16 features were 0.11 from float32's,
+            // its channels-last ones 0.05; in training 0.34 and 0.10)
+            boolean bf16 = c.precision() == Precision.BF16;
             float[][] ref = null;
-            List<String> trainVerdicts = new ArrayList<>();
-            List<Double> trainErrors = new ArrayList<>();
+            float[] refInfer = null;
+            if (bf16) {
+                Options plain = new Options(false, false, false);
+                c.setPrecision(Precision.FP32);
+                set(c, plain, plain);
+                ref = inferenceOnly ? null : trainStep(net, xTrain);
+                refInfer = inferStep(net, x);
+                c.setPrecision(Precision.BF16);
+            }
+            List<double[]> trainErr = new ArrayList<>();
             for (Options o : trainOptions) {
                 set(c, o, o);
                 float[][] got = trainStep(net, xTrain);
                 if (ref == null) {
                     ref = got;
                 }
-                // the gradient passes BatchNorm's backward over a small batch, which amplifies summation order:
-                // float32 orders differ by a few 1e-2 there, a wrong kernel by O(1)
-                double fe = rel(got[0], ref[0]);
-                double ge = rel(got[1], ref[1]);
-                trainErrors.add(Math.max(fe, ge));
-                trainVerdicts.add(fe > tol ? "features differ from the plain path" : ge > GRADIENT_TOLERANCE ? "gradient differs from the plain path" : null);
+                trainErr.add(new double[] {rel(got[0], ref[0]), rel(got[1], ref[1])});
             }
-            float[] refInfer = null;
             List<Double> inferErrors = new ArrayList<>();
             for (Options o : inferOptions) {
                 set(c, o, o);
@@ -243,6 +256,21 @@ public final class Tuning {
                     refInfer = got;
                 }
                 inferErrors.add(rel(got, refInfer));
+            }
+            // float32: within rounding of the plain path. The gradient passes BatchNorm's backward over a small batch,
+            // which amplifies summation order: float32 orders differ by a few 1e-2 there, a wrong kernel by O(1).
+            // bfloat16: no further from float32 than BF16_SLACK times the most accurate option
+            double featureTol = bf16 ? Math.max(tol, BF16_SLACK * trainErr.stream().mapToDouble(e -> e[0]).min().orElse(0)) : tol;
+            double gradientTol = bf16 ? Math.max(GRADIENT_TOLERANCE, BF16_SLACK * trainErr.stream().mapToDouble(e -> e[1]).min().orElse(0))
+                    : GRADIENT_TOLERANCE;
+            double inferTol = bf16 ? Math.max(tol, BF16_SLACK * inferErrors.stream().mapToDouble(Double::doubleValue).min().orElse(0)) : tol;
+            String further = " further from float32 than the most accurate option";
+            List<String> trainVerdicts = new ArrayList<>();
+            List<Double> trainErrors = new ArrayList<>();
+            for (double[] e : trainErr) {
+                trainErrors.add(Math.max(e[0], e[1]));
+                trainVerdicts.add(e[0] > featureTol ? "features" + (bf16 ? further : " differ from the plain path")
+                        : e[1] > gradientTol ? "gradient" + (bf16 ? further : " differs from the plain path") : null);
             }
             // timed in turns, the best of ROUNDS for each: this VM's speed drifts by tens of percent within a minute, and
             // one option timed only while it was slow would lose on noise
@@ -259,7 +287,7 @@ public final class Tuning {
                     trainSecs[i] = Math.min(trainSecs[i], seconds(() -> trainStep(net, xTrain)));
                 }
                 for (int i = 0; i < inferOptions.size(); i++) {
-                    if (inferErrors.get(i) > tol) {
+                    if (inferErrors.get(i) > inferTol) {
                         continue;
                     }
                     set(c, inferOptions.get(i), inferOptions.get(i));
@@ -271,7 +299,7 @@ public final class Tuning {
             }
             for (int i = 0; i < inferOptions.size(); i++) {
                 double err = inferErrors.get(i);
-                trials.add(new Trial("infer", inferOptions.get(i), rate(INFER_BATCH, inferSecs[i]), err, err > tol ? "differs from the plain path" : null));
+                trials.add(new Trial("infer", inferOptions.get(i), rate(INFER_BATCH, inferSecs[i]), err, err > inferTol ? "output" + (bf16 ? further : " differs from the plain path") : null));
             }
         } finally {
             c.releaseInference();
@@ -279,6 +307,7 @@ public final class Tuning {
             c.setPointwiseProduct(savedPath);
             c.setFoldBatchNorm(savedFold);
             c.setStochastic(savedStochastic);
+            c.setPrecision(savedPrecision);
             net.loadAll(before);
             net.clearGradients();
         }
