@@ -208,20 +208,17 @@ public final class Tuning {
             NDArray xTrain = x.get("0:" + TRAIN_BATCH);
             // every option once, the plain path first (the reference of the others): its result, and its warm-up
             List<Options> trainOptions = new ArrayList<>();
-            for (boolean order : inferenceOnly ? new boolean[0] : new boolean[] {false, true}) {
-                for (boolean path : paths) {
-                    if (!(path && !order && paths.length > 1)) { // the product runs on the channels-last view only
-                        trainOptions.add(new Options(order, path, true));
-                    }
-                }
-            }
             List<Options> inferOptions = new ArrayList<>();
             for (boolean order : new boolean[] {false, true}) {
                 for (boolean path : paths) {
+                    if (path && !order && paths.length > 1) {
+                        continue; // the product runs on the channels-last view only
+                    }
+                    if (!inferenceOnly) {
+                        trainOptions.add(new Options(order, path, true));
+                    }
                     for (boolean fold : folds) {
-                        if (!(path && !order && paths.length > 1)) {
-                            inferOptions.add(new Options(order, path, fold));
-                        }
+                        inferOptions.add(new Options(order, path, fold));
                     }
                 }
             }
@@ -264,13 +261,11 @@ public final class Tuning {
             double gradientTol = bf16 ? Math.max(GRADIENT_TOLERANCE, BF16_SLACK * trainErr.stream().mapToDouble(e -> e[1]).min().orElse(0))
                     : GRADIENT_TOLERANCE;
             double inferTol = bf16 ? Math.max(tol, BF16_SLACK * inferErrors.stream().mapToDouble(Double::doubleValue).min().orElse(0)) : tol;
-            String further = " further from float32 than the most accurate option";
             List<String> trainVerdicts = new ArrayList<>();
             List<Double> trainErrors = new ArrayList<>();
             for (double[] e : trainErr) {
                 trainErrors.add(Math.max(e[0], e[1]));
-                trainVerdicts.add(e[0] > featureTol ? "features" + (bf16 ? further : " differ from the plain path")
-                        : e[1] > gradientTol ? "gradient" + (bf16 ? further : " differs from the plain path") : null);
+                trainVerdicts.add(e[0] > featureTol ? refusal("features", "differ", bf16) : e[1] > gradientTol ? refusal("gradient", "differs", bf16) : null);
             }
             // timed in turns, the best of ROUNDS for each: this VM's speed drifts by tens of percent within a minute, and
             // one option timed only while it was slow would lose on noise
@@ -299,7 +294,7 @@ public final class Tuning {
             }
             for (int i = 0; i < inferOptions.size(); i++) {
                 double err = inferErrors.get(i);
-                trials.add(new Trial("infer", inferOptions.get(i), rate(INFER_BATCH, inferSecs[i]), err, err > inferTol ? "output" + (bf16 ? further : " differs from the plain path") : null));
+                trials.add(new Trial("infer", inferOptions.get(i), rate(INFER_BATCH, inferSecs[i]), err, err > inferTol ? refusal("output", "differs", bf16) : null));
             }
         } finally {
             c.releaseInference();
@@ -372,6 +367,11 @@ public final class Tuning {
                 return net.features(x, false).toFloatArray();
             }
         });
+    }
+
+    /** Why an option is refused: what of it is wrong, against the plain path (bfloat16: against the best option). */
+    private static String refusal(String what, String differs, boolean bf16) {
+        return what + (bf16 ? " further from float32 than the most accurate option" : " " + differs + " from the plain path");
     }
 
     /** Images per second; 0 for an option not timed (refused). */

@@ -273,41 +273,5 @@ public final class Conv2d extends Module {
                 EXACT.putAll(PointwiseProbe.answers(met));
             }
         }
-
-        /**
-         * The relative error of libtorch's channels-last 1x1 convolution (in float32, or bfloat16 as graft runs it)
-         * against float64 on one shape.
-         */
-        static double error(String key) {
-            String[] f = key.split(",");
-            int in = Integer.parseInt(f[0]);
-            int out = Integer.parseInt(f[1]);
-            long h = Long.parseLong(f[2]);
-            long w = Long.parseLong(f[3]);
-            Shape stride = new Shape(Long.parseLong(f[4]), Long.parseLong(f[5]));
-            boolean bf16 = f[6].equals("bf16");
-            try (NDManager m = Torch.newManager()) {
-                // deterministic values without touching the engine's random generator
-                NDArray weight = m.arange(out * in).toType(DataType.FLOAT32, false).mul(0.37).sin().mul(0.05).reshape(out, in, 1, 1);
-                NDArray bias = m.arange(out).toType(DataType.FLOAT32, false).cos();
-                NDArray x = m.arange(2L * in * h * w).toType(DataType.FLOAT32, false).mul(0.11).sin().reshape(2, in, h, w);
-                NDArray xl = Compute.toChannelsLast(x);
-                NDArray a = Ops.toFloat32(JniUtils.convolution((PtNDArray) (bf16 ? Ops.BFLOAT16.apply(xl) : xl),
-                        (PtNDArray) (bf16 ? Ops.BFLOAT16.apply(weight) : weight), (PtNDArray) (bf16 ? Ops.BFLOAT16.apply(bias) : bias), stride,
-                        new Shape(0, 0), new Shape(1, 1), 1));
-                NDArray ref = JniUtils.convolution((PtNDArray) x.toType(DataType.FLOAT64, false), (PtNDArray) weight.toType(DataType.FLOAT64, false),
-                        (PtNDArray) bias.toType(DataType.FLOAT64, false), stride, new Shape(0, 0), new Shape(1, 1), 1);
-                NDArray r = ref.toType(DataType.FLOAT32, false);
-                return a.sub(r).norm().getFloat() / (double) r.norm().getFloat();
-            }
-        }
-
-        /**
-         * Within rounding: in float32 the right shapes measured at most 2.4e-7, the wrong ones 6e-2 and more; bfloat16's
-         * own rounding of inputs and weights (8 bits) puts a right shape near 4e-3.
-         */
-        static double tolerance(String key) {
-            return key.endsWith(",bf16") ? 2e-2 : 1e-4;
-        }
     }
 }

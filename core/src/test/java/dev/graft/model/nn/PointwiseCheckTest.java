@@ -84,7 +84,7 @@ class PointwiseCheckTest {
         System.setProperty("graft.home", tmp.toString());
         String right = "16,32,6,6,1,1,fp32";
         // on a machine where this shape's kernel is wrong, the product runs anyway: nothing to show here
-        org.junit.jupiter.api.Assumptions.assumeTrue(Conv2d.PointwiseCheck.error(right) < 1e-4, "the kernel is right for " + right + " here");
+        org.junit.jupiter.api.Assumptions.assumeTrue(PointwiseProbe.error(right) < 1e-4, "the kernel is right for " + right + " here");
         double[] ran = outputs(16, 32, 6);
         assertTrue(ran[0] < 1e-5, "the kernel ran (the broken product did not): " + ran[0]);
         // the same kind of layer whose shape "crashed" its probe: the product runs (and shows its injected fault)
