@@ -36,8 +36,13 @@ import java.util.concurrent.TimeUnit;
  * out of time) are the product in this process and asked again in the next.
  */
 public final class PointwiseProbe {
-    /** A child's time for its shapes: each takes milliseconds; starting the engine a few seconds. */
-    static final long TIMEOUT_SECONDS = 120;
+    /**
+     * A child's time for its shapes (each takes milliseconds, starting the engine a few seconds); a child still
+     * running then is stopped and its unanswered shapes stay the product. {@code -Dgraft.probe.timeout_seconds} (tests).
+     */
+    static long timeoutSeconds() {
+        return Long.getLong("graft.probe.timeout_seconds", 120);
+    }
 
     private PointwiseProbe() {
     }
@@ -65,6 +70,7 @@ public final class PointwiseProbe {
 
     /** The answers of child processes for {@code keys}: the relative error, or "crashed". */
     static Map<String, String> probe(List<String> keys) {
+        Torch.engine(); // the native library, before its thread count is read
         Path dir;
         try {
             // the children's working folder: a crash report (hs_err) lands there, not in the user's folder
@@ -92,9 +98,10 @@ public final class PointwiseProbe {
                     "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"),
                     "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + JniUtils.getNumThreads(), "-Dai.djl.pytorch.num_interop_threads=1",
                     "-cp", classPath(), PointwiseProbe.class.getName()));
-            String crash = System.getProperty("graft.probe.crash");
-            if (crash != null) {
-                cmd.add(1, "-Dgraft.probe.crash=" + crash);
+            for (String hook : new String[] {"graft.probe.crash", "graft.probe.hang"}) {
+                if (System.getProperty(hook) != null) {
+                    cmd.add(1, "-D" + hook + "=" + System.getProperty(hook));
+                }
             }
             cmd.addAll(left);
             Process p;
@@ -103,20 +110,26 @@ public final class PointwiseProbe {
             } catch (IOException e) {
                 return got; // no child: these shapes stay the product
             }
+            // the deadline holds while the child's output is read: a child that hangs is stopped, which ends the output
+            java.util.concurrent.atomic.AtomicBoolean late = new java.util.concurrent.atomic.AtomicBoolean();
+            Process child = p;
+            p.onExit().completeOnTimeout(null, timeoutSeconds(), TimeUnit.SECONDS).thenRun(() -> {
+                if (child.isAlive()) {
+                    late.set(true);
+                    child.destroyForcibly();
+                }
+            });
             int answered = 0;
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
                     String[] f = line.trim().split(" ");
-                    if (f.length == 2 && f[0].equals(left.get(answered))) {
+                    if (f.length == 2 && answered < left.size() && f[0].equals(left.get(answered))) {
                         got.put(f[0], f[1]);
                         answered++;
                     }
                 }
-                if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    return got;
-                }
+                p.waitFor();
             } catch (IOException e) {
                 p.destroyForcibly();
                 return got;
@@ -124,6 +137,9 @@ public final class PointwiseProbe {
                 p.destroyForcibly();
                 Thread.currentThread().interrupt();
                 return got;
+            }
+            if (late.get()) {
+                return got; // out of time: the rest unanswered, not wrong
             }
             left = new ArrayList<>(left.subList(answered, left.size()));
             if (left.isEmpty()) {
@@ -183,9 +199,17 @@ public final class PointwiseProbe {
     public static void main(String[] args) {
         Torch.engine();
         String crash = System.getProperty("graft.probe.crash");
+        String hang = System.getProperty("graft.probe.hang");
         for (String key : args) {
             if (key.equals(crash)) {
                 Runtime.getRuntime().halt(134); // tests: a kernel that takes its process down
+            }
+            while (key.equals(hang)) {
+                try {
+                    Thread.sleep(1000); // tests: a kernel that never returns
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
             double e = error(key);
             System.out.println(key + " " + String.format(Locale.ROOT, "%.3e", e));

@@ -60,9 +60,10 @@ public enum Precision {
                 limits.append(", ").append(v).append('=').append(value.trim());
             }
         }
+        String libtorch = Torch.engine().getVersion(); // (loads the native library the thread count is read from)
         return String.format(Locale.ROOT, "%s [%s] %d threads, libtorch %s%s", System.getProperty("graft.cpu_model", cpuModel()),
                 String.join(" ", cpuFlagsAmong("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni", "fma")),
-                ai.djl.pytorch.jni.JniUtils.getNumThreads(), Torch.engine().getVersion(), limits);
+                ai.djl.pytorch.jni.JniUtils.getNumThreads(), libtorch, limits);
     }
 
     private static String cpuModel() {

@@ -32,6 +32,8 @@ class PointwiseCheckTest {
     @AfterEach
     void clear() {
         System.clearProperty("graft.probe.crash");
+        System.clearProperty("graft.probe.hang");
+        System.clearProperty("graft.probe.timeout_seconds");
         System.clearProperty("graft.home");
         System.clearProperty("graft.cpu_model");
         Conv2d.injectProductFault(false);
@@ -46,6 +48,18 @@ class PointwiseCheckTest {
         // the kernel's answers on the other two, whatever they are here, are numbers
         assertTrue(Double.parseDouble(got.get("8,16,9,9,1,1,fp32")) >= 0, got.toString());
         assertTrue(Double.parseDouble(got.get("24,8,9,9,1,1,fp32")) >= 0, got.toString());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 90, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aChildThatHangsIsStoppedAtItsDeadlineAndItsShapesStayUnanswered() {
+        System.setProperty("graft.probe.hang", "16,8,9,9,1,1,fp32");
+        System.setProperty("graft.probe.timeout_seconds", "8");
+        long t0 = System.nanoTime();
+        Map<String, String> got = PointwiseProbe.probe(List.of("8,24,9,9,1,1,fp32", "16,8,9,9,1,1,fp32", "24,16,9,9,1,1,fp32"));
+        double secs = (System.nanoTime() - t0) / 1e9;
+        assertTrue(secs < 60, "returned after " + secs + " s");
+        assertEquals(Set.of("8,24,9,9,1,1,fp32"), got.keySet(), "the shape before the hang answered, the hung one not marked: " + got);
     }
 
     @Test
