@@ -7,9 +7,10 @@
 # Sets: book (ResNet-18, MobileNet v1, the image pipeline, a ResNet-18 epoch on real JPEGs), backbones (train
 # batch 32 and inference batch 64 of MobileNetV3-large, EfficientNet-B0, ConvNeXt-tiny, ViT-B/16), bf16 (graft
 # --precision bf16 against PyTorch float32 as the book runs it and against PyTorch under torch.autocast(bf16)).
-# Needs Debian's python3-torch and python3-torchvision (/usr/bin/python3). Both run with glibc's allocator told
-# to keep freed memory, and PyTorch runs the networks in channels-last memory order with BatchNorm folded for
-# inference: its best settings here (and what graft does by default).
+# Needs Debian's python3-torch and python3-torchvision (/usr/bin/python3). graft runs as its launcher runs it
+# (jemalloc where installed, else glibc told to keep freed memory; GRAFT_ALLOCATOR=glibc to compare); PyTorch
+# runs with glibc's allocator told to keep freed memory (its fastest here), the networks in channels-last memory
+# order with BatchNorm folded for inference: its best settings here (and what graft does by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -17,7 +18,8 @@ threads=${2:-2}
 set=${3:-book}
 graft=${GRAFT:-./graft}
 data=${GRAFT_SHARED:-../shared}/data/hotdog
-export MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 OMP_NUM_THREADS=$threads
+export OMP_NUM_THREADS=$threads
+torch_env=(MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000)
 out=$(mktemp -d)
 mb="--model mobilenet_v1_0.75"
 mbw="--weights ${GRAFT_SHARED:-../shared}/models/keras-mobilenet_v1_0.75_224"
@@ -71,7 +73,7 @@ for r in $(seq "$rounds"); do
     IFS='|' read -r name g p <<< "$w"
     key=$(echo "$name" | tr ' ' '_')
     $graft bench $g --threads "$threads" --workers "$threads" --json >> "$out/$key.graft.jsonl"
-    /usr/bin/python3 bench/torch_bench.py $p --threads "$threads" --workers "$threads" >> "$out/$key.torch.jsonl"
+    env "${torch_env[@]}" /usr/bin/python3 bench/torch_bench.py $p --threads "$threads" --workers "$threads" >> "$out/$key.torch.jsonl"
   done
 done
 /usr/bin/python3 - "$out" "${workloads[@]}" <<'PY'
@@ -82,6 +84,8 @@ flops = {"resnet18": 3.64, "mobilenet_v1": 0.63, "mobilenet_v1_0.75": 0.63, "mob
          "vit_b_16": 35.12}
 peak = statistics.median(json.loads(l)["median"] for l in open(os.path.join(out, "matmul.jsonl")))
 print(f"peak float32 matmul: {peak:.0f} GFLOP/s")
+allocators = sorted({json.loads(l).get("allocator", "?") for f in os.listdir(out) if f.endswith(".graft.jsonl") for l in open(os.path.join(out, f))})
+print(f"graft's allocator: {', '.join(allocators)}; PyTorch's: glibc, freed memory kept")
 print(f"{'workload':34s} {'graft img/s':>12s} {'PyTorch img/s':>14s} {'ratio':>6s} {'graft %peak':>11s} {'graft RSS MB':>12s} {'torch RSS MB':>12s}")
 rows, waits = {}, []
 for w in sys.argv[2:]:

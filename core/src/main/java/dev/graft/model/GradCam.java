@@ -9,8 +9,6 @@ import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Ops;
 import dev.graft.model.nn.Torch;
 
-import java.nio.FloatBuffer;
-
 /**
  * Grad-CAM (Selvaraju et al., 2017): where in the photo the evidence for a class is. The last convolutional stage's
  * activations A (C channels, H x W) are weighted by the class score's gradient averaged over the map, summed over
@@ -58,7 +56,7 @@ public final class GradCam {
         // different networks explain in parallel
         synchronized (net) {
             try (NDManager m = net.manager().newSubManager()) {
-                NDArray x = m.create(FloatBuffer.wrap(nchw, 0, n * 3 * size * size), new Shape(n, 3, size, size));
+                NDArray x = Torch.floats(m, nchw, 0, new Shape(n, 3, size, size));
                 NDArray map = Torch.noGrad(() -> Ops.toFloat32(body.featureMap(net.compute().input(x), false)));
                 map.setRequiresGradient(true);
                 int classes = net.numClasses();

@@ -6,8 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.graft.data.Preprocessing;
 import dev.graft.model.nn.Torch;
 
-import java.nio.FloatBuffer;
-
 /** graft's network on libtorch, with its inference weights (BatchNorm folded, cast for bfloat16) as prepared. */
 final class TorchEngine implements InferenceEngine {
     private final Network net;
@@ -51,7 +49,7 @@ final class TorchEngine implements InferenceEngine {
     private float[] run(float[] nchw, int n, boolean head, boolean softmax) {
         return Torch.noGrad(() -> {
             try (NDManager m = net.manager().newSubManager()) {
-                NDArray x = m.create(FloatBuffer.wrap(nchw, 0, n * 3 * size * size), new Shape(n, 3, size, size));
+                NDArray x = Torch.floats(m, nchw, 0, new Shape(n, 3, size, size));
                 NDArray out = head ? net.apply(x, false) : net.features(x, false);
                 return (softmax ? out.softmax(1) : out).toFloatArray();
             }

@@ -44,7 +44,8 @@ import java.util.function.Consumer;
  */
 public final class Tuning {
     /** Changes with what the tuning measures or how: a choice cached by an older one is measured again. */
-    static final int FORMAT = 5; // 4: the 1x1 kernel checked per shape (it was one check for all); 5: bfloat16 held to float32
+    static final int FORMAT = 6; // 4: the 1x1 kernel checked per shape (it was one check for all); 5: bfloat16 held to float32;
+                                  // 6: an option replacing the fixed one must win a second measurement
 
     private Tuning() {
     }
@@ -72,8 +73,8 @@ public final class Tuning {
         public String describe() {
             StringBuilder sb = new StringBuilder("tuning for " + key + (cached ? " (from the cache)" : String.format(Locale.ROOT,
                     " (measured in %.1f s)", seconds)) + "\n");
-            sb.append(String.format(Locale.ROOT, "  the fastest correct option is chosen when it is %.0f%% faster than graft's fixed one (%s)%n",
-                    100 * (MARGIN - 1), FIXED.label(true)));
+            sb.append(String.format(Locale.ROOT, "  the fastest correct option is chosen when it is %.0f%% faster than graft's fixed one (%s),%n"
+                    + "  timed again against it, and faster again (their second figures shown)%n", 100 * (MARGIN - 1), FIXED.label(true)));
             sb.append(String.format(Locale.ROOT, "  %-6s %-64s %12s %10s  %s%n", "use", "option", "images/s", "rel. error", "verdict"));
             for (Trial t : trials) {
                 boolean chosen = t.refused() == null && t.options().equals(t.use().equals("train") ? train : infer);
@@ -269,26 +270,11 @@ public final class Tuning {
             }
             // timed in turns, the best of ROUNDS for each: this VM's speed drifts by tens of percent within a minute, and
             // one option timed only while it was slow would lose on noise
-            double[] trainSecs = new double[trainOptions.size()];
-            double[] inferSecs = new double[inferOptions.size()];
-            java.util.Arrays.fill(trainSecs, Double.MAX_VALUE);
-            java.util.Arrays.fill(inferSecs, Double.MAX_VALUE);
-            for (int round = 0; round < ROUNDS; round++) {
-                for (int i = 0; i < trainOptions.size(); i++) {
-                    if (trainVerdicts.get(i) != null) {
-                        continue; // refused: its speed does not matter
-                    }
-                    set(c, trainOptions.get(i), trainOptions.get(i));
-                    trainSecs[i] = Math.min(trainSecs[i], seconds(() -> trainStep(net, xTrain)));
-                }
-                for (int i = 0; i < inferOptions.size(); i++) {
-                    if (inferErrors.get(i) > inferTol) {
-                        continue;
-                    }
-                    set(c, inferOptions.get(i), inferOptions.get(i));
-                    inferSecs[i] = Math.min(inferSecs[i], seconds(() -> inferStep(net, x)));
-                }
-            }
+            double[] trainSecs = timeInTurns(c, trainOptions, i -> trainVerdicts.get(i) == null, () -> trainStep(net, xTrain), false);
+            double[] inferSecs = timeInTurns(c, inferOptions, i -> inferErrors.get(i) <= inferTol, () -> inferStep(net, x), false);
+            confirm(c, trainOptions, trainSecs, trainOptions.indexOf(new Options(FIXED.channelsLast(), FIXED.pointwiseProduct(), true)),
+                    () -> trainStep(net, xTrain));
+            confirm(c, inferOptions, inferSecs, inferOptions.indexOf(FIXED), () -> inferStep(net, x));
             for (int i = 0; i < trainOptions.size(); i++) {
                 trials.add(new Trial("train", trainOptions.get(i), rate(TRAIN_BATCH, trainSecs[i]), trainErrors.get(i), trainVerdicts.get(i)));
             }
@@ -309,6 +295,69 @@ public final class Tuning {
         Options train = inferenceOnly ? FIXED : fastest(trials, "train");
         Options infer = fastest(trials, "infer");
         return new Table(key, train, infer, List.copyOf(trials), false, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Each option where {@code timed}, once per round in turn over ROUNDS rounds: the best time of each (MAX_VALUE: not timed). */
+    private static double[] timeInTurns(Compute c, List<Options> options, java.util.function.IntPredicate timed, Runnable step, boolean confirming) {
+        double[] secs = new double[options.size()];
+        java.util.Arrays.fill(secs, Double.MAX_VALUE);
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int i = 0; i < options.size(); i++) {
+                if (!timed.test(i)) {
+                    continue; // refused: its speed does not matter
+                }
+                Options o = options.get(i);
+                set(c, o, o);
+                secs[i] = Math.min(secs[i], seconds(() -> {
+                    delay(o, confirming);
+                    step.run();
+                }));
+            }
+        }
+        return secs;
+    }
+
+    /**
+     * An option that would replace the fixed one ({@code secs[fixed]}) is timed again, in turns with the fixed one, and
+     * replaces it only if it wins again: one lucky round otherwise decides for every run after it (MobileNet v1
+     * inference here: BatchNorm unfolded measured 14% ahead of folded at tuning and ran 12% behind it in use). The
+     * second measurement's times stand for both; the next fastest is confirmed in turn if the first was not.
+     */
+    private static void confirm(Compute c, List<Options> options, double[] secs, int fixed, Runnable step) {
+        if (fixed < 0 || secs[fixed] == Double.MAX_VALUE) {
+            return;
+        }
+        boolean[] confirmed = new boolean[options.size()];
+        while (true) {
+            int best = fixed;
+            for (int i = 0; i < secs.length; i++) {
+                if (secs[i] < secs[best]) {
+                    best = i;
+                }
+            }
+            if (best == fixed || confirmed[best] || secs[fixed] < MARGIN * secs[best]) {
+                return; // the fixed one stands, or the fastest has won twice
+            }
+            int candidate = best;
+            double[] again = timeInTurns(c, options, i -> i == candidate || i == fixed, step, true);
+            secs[candidate] = again[candidate];
+            secs[fixed] = again[fixed];
+            confirmed[candidate] = true;
+        }
+    }
+
+    /** Tests: extra time inside an option's timed step ({@code confirming}: in its second measurement), to play noise. */
+    static volatile java.util.function.BiFunction<Options, Boolean, Long> delayForTests;
+
+    private static void delay(Options o, boolean confirming) {
+        var d = delayForTests;
+        if (d != null) {
+            try {
+                Thread.sleep(d.apply(o, confirming));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static void set(Compute c, Options train, Options infer) {

@@ -12,7 +12,6 @@ import dev.graft.model.Network;
 import dev.graft.model.Predictor;
 import dev.graft.model.nn.Torch;
 
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Iterator;
 
@@ -107,7 +106,7 @@ public final class Evaluator {
             for (int start = 0; start < fs.size(); start += bs) {
                 int k = Math.min(bs, fs.size() - start);
                 try (NDManager m = net.manager().newSubManager()) {
-                    NDArray x = m.create(FloatBuffer.wrap(fs.features(), start * fs.dim(), k * fs.dim()), new Shape(k, fs.dim()));
+                    NDArray x = Torch.floats(m, fs.features(), start * fs.dim(), new Shape(k, fs.dim()));
                     col.add(net.head(x, false).toFloatArray(), Arrays.copyOfRange(fs.labels(), start, start + k),
                             Arrays.copyOfRange(fs.samples(), start, start + k));
                 }

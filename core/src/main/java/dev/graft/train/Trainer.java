@@ -9,7 +9,6 @@ import ai.djl.training.GradientCollector;
 import dev.graft.model.Network;
 import dev.graft.model.nn.Torch;
 
-import java.nio.FloatBuffer;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -79,7 +78,7 @@ public final class Trainer {
         Network net = plan.net();
         try (NDManager bm = net.manager().newSubManager()) {
             Torch.seed(plan.seed() * 1_000_003L + progress.epoch * 10_007L + progress.batch); // dropout masks replay on resume
-            NDArray x = bm.create(FloatBuffer.wrap(b.data(), 0, (int) b.shape().size()), b.shape());
+            NDArray x = Torch.floats(bm, b.data(), 0, b.shape());
             NDArray y = bm.create(b.labels()).toType(DataType.INT64, false);
             NDArray targets = b.targets() != null ? bm.create(b.targets(), new Shape(b.size(), net.numClasses())) : y.oneHot(net.numClasses());
             float lossSum;

@@ -65,6 +65,33 @@ class TuningTest {
     }
 
     @Test
+    void anOptionThatWinsOnlyOnceDoesNotReplaceTheFixedOne() {
+        // noise played by a delay: the fixed options slow while all are timed, every other option slow when it is
+        // timed again; without the second measurement one of them would replace the fixed one
+        Tuning.Options fixedTrain = new Tuning.Options(Tuning.FIXED.channelsLast(), Tuning.FIXED.pointwiseProduct(), true);
+        Tuning.delayForTests = (o, again) -> (o.equals(Tuning.FIXED) || o.equals(fixedTrain)) != again ? 300L : 0L;
+        try (NDManager m = Torch.newManager()) {
+            Network net = resnet18(m);
+            Tuning.Table t = Tuning.tune(net, 64, null);
+            System.out.print(t.describe());
+            assertEquals(fixedTrain, t.train(), "training keeps the fixed choice");
+            assertEquals(Tuning.FIXED, t.infer(), "inference keeps the fixed choice");
+        } finally {
+            Tuning.delayForTests = null;
+        }
+        // and one that wins both times is chosen: the fixed options slow in both measurements
+        Tuning.delayForTests = (o, again) -> o.equals(Tuning.FIXED) || o.equals(fixedTrain) ? 300L : 0L;
+        try (NDManager m = Torch.newManager()) {
+            Network net = resnet18(m);
+            Tuning.Table t = Tuning.tune(net, 64, null);
+            assertNotEquals(fixedTrain, t.train(), "a confirmed faster option is chosen for training");
+            assertNotEquals(Tuning.FIXED, t.infer(), "and for inference");
+        } finally {
+            Tuning.delayForTests = null;
+        }
+    }
+
+    @Test
     void measuringLeavesTheNetworkAsItWas() {
         try (NDManager m = Torch.newManager()) {
             Network net = resnet18(m);
