@@ -272,9 +272,8 @@ public final class Tuning {
             // one option timed only while it was slow would lose on noise
             double[] trainSecs = timeInTurns(c, trainOptions, i -> trainVerdicts.get(i) == null, () -> trainStep(net, xTrain), false);
             double[] inferSecs = timeInTurns(c, inferOptions, i -> inferErrors.get(i) <= inferTol, () -> inferStep(net, x), false);
-            confirm(c, trainOptions, trainSecs, trainOptions.indexOf(new Options(FIXED.channelsLast(), FIXED.pointwiseProduct(), true)),
-                    () -> trainStep(net, xTrain));
-            confirm(c, inferOptions, inferSecs, inferOptions.indexOf(FIXED), () -> inferStep(net, x));
+            confirm(c, trainOptions, trainSecs, trainOptions.indexOf(fixed("train")), () -> trainStep(net, xTrain));
+            confirm(c, inferOptions, inferSecs, inferOptions.indexOf(fixed("infer")), () -> inferStep(net, x));
             for (int i = 0; i < trainOptions.size(); i++) {
                 trials.add(new Trial("train", trainOptions.get(i), rate(TRAIN_BATCH, trainSecs[i]), trainErrors.get(i), trainVerdicts.get(i)));
             }
@@ -370,11 +369,15 @@ public final class Tuning {
     /** graft's fixed choice: channels-last, the product only for shapes where libtorch's 1x1 kernel failed its check, BatchNorm folded. */
     static final Options FIXED = new Options(true, false, true);
 
+    /** graft's fixed choice as an option of {@code use}: training's are all built with BatchNorm "folded" (it has none to fold). */
+    private static Options fixed(String use) {
+        return use.equals("train") ? new Options(FIXED.channelsLast(), FIXED.pointwiseProduct(), true) : FIXED;
+    }
+
     /** The fastest correct option for {@code use} when it beats graft's fixed choice by {@link #MARGIN}, else the fixed one. */
     private static Options fastest(List<Trial> trials, String use) {
         List<Trial> correct = trials.stream().filter(t -> t.use().equals(use) && t.refused() == null).toList();
-        Trial fixed = correct.stream().filter(t -> t.options().equals(use.equals("train") ? new Options(FIXED.channelsLast(),
-                FIXED.pointwiseProduct(), t.options().foldBatchNorm()) : FIXED)).findFirst().orElse(null);
+        Trial fixed = correct.stream().filter(t -> t.options().equals(fixed(use))).findFirst().orElse(null);
         Trial best = correct.stream().max(java.util.Comparator.comparingDouble(Trial::imagesPerSecond)).orElse(null);
         if (best == null) {
             return new Options(false, false, false); // nothing agreed with the plain path but the plain path itself

@@ -291,12 +291,12 @@ public final class LinearProbe {
         Objective(NDManager m, FeatureSet data, double lambda) {
             this.m = m;
             this.n = data.size();
-            this.x = m.create(data.features(), new Shape(n, dim));
+            this.x = Torch.floats(m, data.features(), 0, new Shape(n, dim));
             float[] oh = new float[n * classes];
             for (int i = 0; i < n; i++) {
                 oh[i * classes + data.labels()[i]] = 1;
             }
-            this.onehot = m.create(oh, new Shape(n, classes));
+            this.onehot = Torch.floats(m, oh, 0, new Shape(n, classes));
             this.lambda = lambda;
         }
 
@@ -310,8 +310,8 @@ public final class LinearProbe {
                 for (int c = 0; c < classes; c++) {
                     bf[c] = (float) p[wf.length + c];
                 }
-                NDArray w = s.create(wf, new Shape(classes, dim));
-                NDArray b = s.create(bf, new Shape(classes));
+                NDArray w = Torch.floats(s, wf, 0, new Shape(classes, dim));
+                NDArray b = Torch.floats(s, bf, 0, new Shape(classes));
                 NDArray logp = x.matMul(w.transpose()).add(b).logSoftmax(1);
                 double data = -logp.mul(onehot).sum().getFloat() / n;
                 NDArray diff = logp.exp().sub(onehot).div(n);
