@@ -152,6 +152,10 @@ final class BenchCommand implements Callable<Integer> {
         String allocator = allocator();
         extraJson += ",\"allocator\":\"" + allocator + "\"";
         extra += ", allocator " + allocator;
+        // what oneDNN was told about the caches (repaired where the CPU reports them as 1 byte)
+        String caches = dev.graft.model.nn.OneDnnCaches.state();
+        extraJson += ",\"onednn_caches\":\"" + caches.replace("\"", "'") + "\"";
+        extra += ", oneDNN caches " + caches;
         if (json) {
             System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,\"threads\":%d,\"precision\":\"%s\",\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"peak_rss_mb\":%.0f%s}%n",
                     model, mode, batch, threads, p, median, sorted[0], sorted[sorted.length - 1], rss / 1024.0, extraJson);

@@ -48,8 +48,10 @@ class TuningTest {
                 assertFalse(t.train().channelsLast() && t.train().pointwiseProduct(), p + ": never chosen for training: " + t.train());
                 assertFalse(t.infer().channelsLast() && t.infer().pointwiseProduct(), p + ": never chosen for inference: " + t.infer());
                 if (p == dev.graft.model.nn.Precision.FP32) {
-                    // every correct option agrees with the plain path within float32 rounding
-                    t.trials().stream().filter(tr -> tr.refused() == null).forEach(tr -> assertTrue(tr.relativeError() <= 1e-4, tr.toString()));
+                    // every correct option agrees with the plain path within float32 rounding: its output, and a
+                    // training step's gradient within the tuner's gradient rule (BatchNorm's backward amplifies order)
+                    t.trials().stream().filter(tr -> tr.refused() == null).forEach(tr -> assertTrue(
+                            tr.relativeError() <= (tr.use().equals("train") ? Tuning.GRADIENT_TOLERANCE : 1e-4), tr.toString()));
                 } else {
                     // bfloat16 options are held to float32: none kept is much further from it than the most accurate one
                     for (String use : List.of("train", "infer")) {

@@ -79,8 +79,9 @@ public final class Conv2d extends Module {
      * A 1x1 convolution of a channels-last activation as the matrix product it is: y[n,h,w,:] = W x[n,h,w,:] + b
      * on the NHWC view, whose result is channels-last again. Used where the tuning measured it faster and correct,
      * and always where libtorch's own 1x1 convolution fails {@link PointwiseCheck}: libtorch 2.7.1's oneDNN 1x1 kernel picks
-     * its blocking from the CPU's cache sizes, and on VMs that report none it returned wrong values (14% relative
-     * error for 256 -> 512 channels at 14x14 stride 2, ResNet-18's last downsample) or crashed the JVM; elsewhere
+     * its blocking from the CPU's cache sizes, and on VMs that report none (before {@link OneDnnCaches}) it returned
+     * wrong values (14% relative error for 256 -> 512 channels at 14x14 stride 2, ResNet-18's last downsample) or
+     * crashed the JVM; elsewhere
      * the convolution is faster in float32 (MobileNet v1 252 against 160 images/s).
      */
     private NDArray pointwise(PtNDArray x, PtNDArray w, PtNDArray b) {
@@ -166,7 +167,9 @@ public final class Conv2d extends Module {
      * does, on this machine, in both memory orders. On the AVX512-BF16 EPYC of 2026-12-06 it did not: the input
      * gradient's cosine with float32's was 0.28 (the weight gradient and the forward agreed), so every MobileNet
      * trained in bfloat16 learned from gradients that were mostly noise below its first downsampling (fine-tuning
-     * on sketch7 0.81 against 0.87 in float32, same seed).
+     * on sketch7 0.81 against 0.87 in float32, same seed). The cause was oneDNN's 1-byte idea of that VM's caches
+     * ({@link OneDnnCaches}): with them repaired the cosine is 0.9998 there (0.23 without). The check stays for
+     * hosts and builds graft has not met.
      */
     static final class StridedDepthwiseCheck {
         static final Boolean BFLOAT16_GRADIENT_EXACT = check();
@@ -227,7 +230,10 @@ public final class Conv2d extends Module {
      * 33 shapes of ResNet-18, MobileNet v1, MobileNetV2 at batch 2, 32 and 64: forward relative error 6e-2 to 1.5e-1 for
      * 128 -> 512 at 7x7, 256 -> 512 at 14x14 stride 2, 960 -> 320 and 320 -> 1280 at 7x7, the same at every batch size;
      * at most 2.4e-7 for the other 29; the input and weight gradients right for all 33; a division by zero inside
-     * oneDNN's {@code est_eff_1x1} for a ResNet-50 shape). So shapes are checked in a child process
+     * oneDNN's {@code est_eff_1x1} for a ResNet-50 shape). The cause was that VM's CPUID, which makes oneDNN think
+     * every cache is 1 byte; since {@link OneDnnCaches} repairs that, all 37 shapes of those networks and ResNet-50
+     * are right there (at most 6.4e-8) and none crashes. The check stays for what else may be wrong on a host graft
+     * has not met: shapes are checked in a child process
      * ({@link PointwiseProbe}), whose crash marks the shape it was on as wrong, and the answers are kept in graft's
      * cache per machine (CPU, flags, threads, libtorch). A right shape keeps the kernel, 1.5 to 6 times faster than
      * the product in training (MobileNet v1's 24 -> 48 at 112x112: 27 against 150 ms at batch 32).

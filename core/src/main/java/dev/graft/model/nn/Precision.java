@@ -61,6 +61,10 @@ public enum Precision {
             }
         }
         String libtorch = Torch.engine().getVersion(); // (loads the native library the thread count is read from)
+        String caches = OneDnnCaches.state();
+        if (!caches.equals("reported")) {
+            limits.append(", oneDNN caches ").append(caches);
+        }
         return String.format(Locale.ROOT, "%s [%s] %d threads, libtorch %s%s", System.getProperty("graft.cpu_model", cpuModel()),
                 String.join(" ", cpuFlagsAmong("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni", "fma")),
                 ai.djl.pytorch.jni.JniUtils.getNumThreads(), libtorch, limits);

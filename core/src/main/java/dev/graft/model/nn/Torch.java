@@ -38,8 +38,16 @@ public final class Torch {
         }
     }
 
+    private static volatile boolean caches;
+
+    /** The engine, loaded on first use; oneDNN's cache sizes are repaired there where the CPU hides them ({@link OneDnnCaches}). */
     public static Engine engine() {
-        return Engine.getEngine("PyTorch");
+        Engine e = Engine.getEngine("PyTorch");
+        if (!caches) {
+            OneDnnCaches.state();
+            caches = true;
+        }
+        return e;
     }
 
     public static NDManager newManager() {
