@@ -29,7 +29,7 @@ import java.util.Locale;
  *
  * <p>{@code GRAFT_ONEDNN_CACHES=off} (or the property graft.onednn_caches) leaves oneDNN as it is;
  * {@code =L1,L2,L3} (bytes per core) writes those sizes instead. {@link #state()} says what happened, and the
- * machine signature that per-machine choices are cached under includes it.
+ * machine signature that per-machine choices are cached under includes it where oneDNN's sizes were changed.
  */
 public final class OneDnnCaches {
     static final String CPU = "_ZZN4dnnl4impl3cpu3x643cpuEvE4cpu_";
@@ -45,7 +45,10 @@ public final class OneDnnCaches {
     private OneDnnCaches() {
     }
 
-    /** What was found and done, for logs and the machine signature; runs {@link #repair()} first. */
+    /**
+     * What was found and done, for logs and the machine signature: "reported: L1/L2/L3 KiB" (per core, as the CPU
+     * said), "none reported: oneDNN's defaults", "repaired: ...", "off", or why it was not checked.
+     */
     public static synchronized String state() {
         if (state == null && !checking) { // (the convolution that initialises oneDNN comes back here: it waits for nothing)
             checking = true;
@@ -98,8 +101,11 @@ public final class OneDnnCaches {
                     now[i] = b.getInt(SIZES + 4 * i);
                     oneByte &= now[i] == 1 && b.getInt(SHARING + 4 * i) == 1;
                 }
+                if (levels == 0) {
+                    return "none reported: oneDNN's defaults";
+                }
                 if (!oneByte) {
-                    return "reported";
+                    return String.format(Locale.ROOT, "reported: %d/%d/%d KiB", now[0] / 1024, now[1] / 1024, now[2] / 1024);
                 }
                 ByteBuffer w = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
                 for (int s : sizes) {
@@ -107,6 +113,9 @@ public final class OneDnnCaches {
                 }
                 mem.seek(cpu + SIZES);
                 mem.write(w.array());
+                if (!java.util.Arrays.equals(readBytes(mem, cpu + SIZES, 12), w.array())) {
+                    return "1-byte caches reported; writing oneDNN's sizes did not hold";
+                }
                 return String.format(Locale.ROOT, "repaired: the CPU reports 1-byte caches, set to %d/%d/%d KiB",
                         sizes[0] / 1024, sizes[1] / 1024, sizes[2] / 1024);
             }

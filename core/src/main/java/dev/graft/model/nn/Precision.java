@@ -62,7 +62,7 @@ public enum Precision {
         }
         String libtorch = Torch.engine().getVersion(); // (loads the native library the thread count is read from)
         String caches = OneDnnCaches.state();
-        if (!caches.equals("reported")) {
+        if (!caches.startsWith("reported") && !caches.startsWith("none reported")) {
             limits.append(", oneDNN caches ").append(caches);
         }
         return String.format(Locale.ROOT, "%s [%s] %d threads, libtorch %s%s", System.getProperty("graft.cpu_model", cpuModel()),

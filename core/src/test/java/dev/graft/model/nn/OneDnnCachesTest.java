@@ -33,10 +33,10 @@ class OneDnnCachesTest {
     @Test
     void onceTheEngineRunsOneDnnHoldsNoOneByteCaches() throws Exception {
         String state = OneDnnCaches.state();
-        assertTrue(state.equals("reported") || state.startsWith("repaired"), state);
+        assertTrue(state.startsWith("reported") || state.startsWith("none reported") || state.startsWith("repaired"), state);
         int[] sizes = sizes();
-        assertEquals(3, sizes[3], "levels");
-        for (int i = 0; i < 3; i++) {
+        // (no levels: oneDNN uses its own defaults, as on an Intel VM that hides leaf 4)
+        for (int i = 0; i < sizes[3]; i++) {
             assertTrue(sizes[i] >= 1024, "L" + (i + 1) + " is " + sizes[i] + " bytes (" + state + ")");
         }
     }
