@@ -100,8 +100,13 @@ public enum Precision {
         return Set.of();
     }
 
-    /** A line for the log: what this choice resolves to and why. */
+    /** A line for the log: what this choice resolves to and why (and where oneDNN's cache sizes were repaired, that). */
     public String describe() {
+        String caches = OneDnnCaches.state();
+        return describePrecision() + (caches.startsWith("repaired") ? "; oneDNN caches " + caches : "");
+    }
+
+    private String describePrecision() {
         Precision chosen = resolve();
         if (this != AUTO) {
             return "precision: " + chosen.label() + (chosen == BF16 && !nativeBf16()
