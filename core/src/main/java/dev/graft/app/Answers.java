@@ -3,6 +3,9 @@ package dev.graft.app;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.util.Json;
 import io.javalin.http.Context;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -63,15 +66,19 @@ final class Answers {
         ctx.status(status).contentType("application/json").result(Json.compact(body));
     }
 
-    static void error(Context ctx, int status, String message) {
-        json(ctx, status, Json.object().put("error", message));
+    /** Writes an answer now, while the request is still being read (its body is dropped after it). */
+    static void send(Context ctx, int status, Object body) throws IOException {
+        byte[] bytes = Json.compact(body).getBytes(StandardCharsets.UTF_8);
+        HttpServletResponse res = ctx.res();
+        res.setStatus(status);
+        res.setContentType("application/json");
+        res.setContentLength(bytes.length);
+        res.getOutputStream().write(bytes);
+        res.flushBuffer();
     }
 
-    /** 503 with Retry-After, on a connection that closes (the body was not read). */
-    static void busy(Context ctx, int retryAfter, String message) {
-        close(ctx);
-        ctx.header("Retry-After", Integer.toString(retryAfter));
-        error(ctx, 503, message);
+    static void error(Context ctx, int status, String message) {
+        json(ctx, status, Json.object().put("error", message));
     }
 
     /** The connection closes after the answer: the rest of the body is not read, so it cannot carry another request. */

@@ -73,14 +73,14 @@ final class Predictions implements AutoCloseable {
             if (type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
                 MultipartImage p = MultipartImage.of(type, body, limits.maxBytes());
                 if (p.error() != null) {
-                    u.answer(400, Json.object().put("error", p.error()), false);
+                    u.answer(400, Json.object().put("error", p.error()), Upload.After.KEEP);
                     return;
                 }
                 name = p.name();
                 image = p.bytes();
             }
             if (image.length == 0) {
-                u.answer(400, Json.object().put("error", Upload.EMPTY), false);
+                u.answer(400, Json.object().put("error", Upload.EMPTY), Upload.After.KEEP);
                 return;
             }
             if (!slots.tryAcquire(limits.queueMillis(), TimeUnit.MILLISECONDS)) {
@@ -108,15 +108,15 @@ final class Predictions implements AutoCloseable {
                     answer.put("heatmap_error", "this model's architecture has no feature map for Grad-CAM");
                 }
             }
-            u.answer(200, answer, false);
+            u.answer(200, answer, Upload.After.KEEP);
         } catch (BadImageException e) {
-            u.answer(e.reason().contains("over the limit") ? 413 : 400, Json.object().put("error", "not a usable image: " + e.reason()), false);
+            u.answer(e.reason().contains("over the limit") ? 413 : 400, Json.object().put("error", "not a usable image: " + e.reason()), Upload.After.KEEP);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             u.busy(1, "the server is shutting down");
         } catch (Throwable e) {
             answers.logInternal(u.request().id(), u.request().ctx(), e);
-            u.answer(500, Answers.internalJson(u.request().id()), false);
+            u.answer(500, Answers.internalJson(u.request().id()), Upload.After.KEEP);
         }
     }
 

@@ -204,38 +204,39 @@ public final class Server implements AutoCloseable {
         }
         int k = limits.topK();
         String q = ctx.queryParam("top_k");
+        String e = ctx.queryParam("explain");
+        boolean explain = e != null && (e.equals("1") || e.equalsIgnoreCase("true") || e.equalsIgnoreCase("yes"));
+        boolean badTopK = false;
         if (q != null) {
             try {
                 k = Math.max(1, Math.min(classifier.labels().size(), Integer.parseInt(q)));
-            } catch (NumberFormatException e) {
-                Answers.close(ctx);
-                Answers.error(ctx, 400, "top_k must be an integer");
-                return;
+            } catch (NumberFormatException notAnInteger) {
+                badTopK = true;
             }
         }
-        String e = ctx.queryParam("explain");
-        boolean explain = e != null && (e.equals("1") || e.equalsIgnoreCase("true") || e.equalsIgnoreCase("yes"));
-        if (explain && !explainBudget.on()) {
-            Answers.close(ctx);
-            Answers.error(ctx, 403, ExplainBudget.offMessage());
+        Upload u = new Upload(new Upload.Request(ctx, id, len, declared, k, explain), bounds);
+        // refused from the headers: answered at once, and the body is read and dropped (see Upload.After.DRAIN)
+        if (badTopK) {
+            ctx.future(() -> u.refuse(400, Json.object().put("error", "top_k must be an integer")));
             return;
         }
-        boolean explainPermit = false;
+        if (explain && !explainBudget.on()) {
+            ctx.future(() -> u.refuse(403, Json.object().put("error", ExplainBudget.offMessage())));
+            return;
+        }
         if (explain && classifier.explains()) {
             if (!explainBudget.tryAcquire()) {
-                Answers.busy(ctx, 2, explainBudget.busyMessage());
+                ctx.header("Retry-After", "2");
+                ctx.future(() -> u.refuse(503, Json.object().put("error", explainBudget.busyMessage())));
                 return;
             }
-            explainPermit = true;
+            u.holdExplainPermit();
         }
         if (!memory.fits(declared >= 0 ? declared : limits.maxBytes())) {
-            if (explainPermit) {
-                explainBudget.release();
-            }
-            Answers.busy(ctx, 1, memory.busyMessage());
+            ctx.header("Retry-After", "1");
+            ctx.future(() -> u.refuse(503, Json.object().put("error", memory.busyMessage())));
             return;
         }
-        Upload u = new Upload(new Upload.Request(ctx, id, len, declared, k, explain), bounds, explainPermit);
         ctx.future(u::start);
     }
 

@@ -48,16 +48,46 @@ final class Upload implements ReadListener {
     private long reserved;
     private ServletInputStream in;
     private ScheduledFuture<?> deadline;
+    /** Answered while the body was still coming: the rest is read into {@link #drop} and dropped. */
+    private volatile boolean draining;
+    private byte[] drop;
 
-    /** @param explainPermit whether the request holds a heat-map slot (returned with the answer) */
-    Upload(Request request, Bounds bounds, boolean explainPermit) {
+    /** How an answer leaves the connection. */
+    enum After {
+        /** open for the client's next request (the body was read whole) */
+        KEEP,
+        /** closed with the answer: what is left of the body is not read (too large, or too late) */
+        CLOSE,
+        /**
+         * closed once the rest of the body has been read and dropped (within the request's deadline and byte limit,
+         * holding none of the upload memory). Closing with unread bytes makes the kernel reset the connection, and the
+         * reset can destroy the answer before the client reads it: with the machine loaded, 1 in 10 busy answers given
+         * from the headers were lost that way ("HTTP/1.1 header parser received no bytes" in Java's client).
+         */
+        DRAIN
+    }
+
+    Upload(Request request, Bounds bounds) {
         this.r = request;
         this.b = bounds;
-        this.explainPermit = explainPermit;
+    }
+
+    /** The request holds a heat-map slot, returned with the answer. */
+    void holdExplainPermit() {
+        explainPermit = true;
     }
 
     Request request() {
         return r;
+    }
+
+    /**
+     * Refuses the request from its headers (busy, heat maps off, a bad query): answers now, then reads the body to its
+     * end and drops it ({@link After#DRAIN}). The future completes when the connection may close.
+     */
+    CompletableFuture<Void> refuse(int status, Object body) {
+        answer(status, body, After.DRAIN);
+        return done.isDone() ? done : start();
     }
 
     /** Starts receiving; the future completes when the answer is set. */
@@ -74,7 +104,22 @@ final class Upload implements ReadListener {
 
     @Override
     public synchronized void onDataAvailable() throws IOException {
-        while (!answered.get() && in.isReady()) {
+        while (in.isReady()) {
+            if (draining) {
+                int n = in.read(drop);
+                if (n < 0) {
+                    return; // onAllDataRead follows
+                }
+                received += n;
+                if (received > b.limits().maxBytes()) {
+                    drained(); // over the limit: closed with the rest unread
+                    return;
+                }
+                continue;
+            }
+            if (answered.get()) {
+                return;
+            }
             if (chunk == null || pos == chunk.length) {
                 // chunks grow from 4 KB to 1 MB: a client that sends a few bytes holds a few KB
                 int size = (int) Math.min(1 << 20, Math.max(4096, received));
@@ -82,8 +127,9 @@ final class Upload implements ReadListener {
                     size = (int) Math.max(1, Math.min(size, r.declared() + 1 - received));
                 }
                 if (!b.memory().reserve(size)) {
-                    busy(1, b.memory().busyMessage());
-                    return;
+                    r.ctx().header("Retry-After", "1");
+                    answer(503, Json.object().put("error", b.memory().busyMessage()), After.DRAIN);
+                    continue; // the rest is dropped
                 }
                 reserved += size;
                 if (chunk != null) {
@@ -99,7 +145,7 @@ final class Upload implements ReadListener {
             pos += n;
             received += n;
             if (received > b.limits().maxBytes()) {
-                answer(413, Json.object().put("error", "upload is over the limit of " + b.limits().maxBytes() + " bytes"), true);
+                answer(413, Json.object().put("error", "upload is over the limit of " + b.limits().maxBytes() + " bytes"), After.CLOSE);
                 return;
             }
         }
@@ -107,12 +153,16 @@ final class Upload implements ReadListener {
 
     @Override
     public synchronized void onAllDataRead() {
+        if (draining) {
+            drained();
+            return;
+        }
         if (!receiving.compareAndSet(true, false)) {
             return;
         }
         deadline.cancel(false);
         if (received == 0) {
-            answer(400, Json.object().put("error", EMPTY), false);
+            answer(400, Json.object().put("error", EMPTY), After.KEEP);
             return;
         }
         byte[] body = new byte[(int) received];
@@ -131,6 +181,10 @@ final class Upload implements ReadListener {
 
     @Override
     public void onError(Throwable t) {
+        if (draining) {
+            drained();
+            return;
+        }
         if (!receiving.compareAndSet(true, false)) {
             return;
         }
@@ -138,11 +192,15 @@ final class Upload implements ReadListener {
     }
 
     private void deadlinePassed() {
+        if (draining) {
+            drained(); // the answer went out; the rest of the body came too slowly to wait for
+            return;
+        }
         if (!receiving.compareAndSet(true, false)) {
             return;
         }
         answer(408, Json.object().put("error", "the upload did not arrive whole within " + Answers.seconds(b.limits().requestMillis()) + " ("
-                + received + " of " + (r.declared() >= 0 ? r.declared() + " bytes" : "its bytes") + " came); send the whole file at once"), true);
+                + received + " of " + (r.declared() >= 0 ? r.declared() + " bytes" : "its bytes") + " came); send the whole file at once"), After.CLOSE);
     }
 
     /** Reading failed: a stall is 408, anything else 400. */
@@ -152,17 +210,17 @@ final class Upload implements ReadListener {
             if (c instanceof TimeoutException || String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")) {
                 answer(408, Json.object().put("error", "the upload stopped before its end" + (r.contentLength() != null ? " (Content-Length "
                         + r.contentLength() + " bytes)" : "") + " and nothing more came for " + Answers.seconds(b.limits().readMillis())
-                        + "; send the whole file"), true);
+                        + "; send the whole file"), After.CLOSE);
                 return;
             }
         }
-        answer(400, Json.object().put("error", "could not read the upload: the request ended early or is not well-formed"), true);
+        answer(400, Json.object().put("error", "could not read the upload: the request ended early or is not well-formed"), After.CLOSE);
     }
 
-    /** 503 with Retry-After; the connection closes. */
+    /** 503 with Retry-After, once the body was read whole (no slot for it); the connection closes. */
     void busy(int retryAfter, String message) {
         r.ctx().header("Retry-After", Integer.toString(retryAfter));
-        answer(503, Json.object().put("error", message), true);
+        answer(503, Json.object().put("error", message), After.CLOSE);
     }
 
     /** Gives the upload's bytes back to the budget (once decoded, or answered). */
@@ -172,7 +230,7 @@ final class Upload implements ReadListener {
     }
 
     /** The answer, once: whoever comes first answers; the bytes and the heat-map slot are returned. */
-    void answer(int status, Object body, boolean closeConnection) {
+    void answer(int status, Object body, After after) {
         if (!answered.compareAndSet(false, true)) {
             return;
         }
@@ -189,10 +247,30 @@ final class Upload implements ReadListener {
             explainPermit = false;
             b.explainBudget().release();
         }
-        if (closeConnection) {
-            Answers.close(r.ctx()); // the rest of the body is not read: the connection cannot carry another request
+        if (after != After.KEEP) {
+            Answers.close(r.ctx()); // the rest of the body is not read as a request: the connection cannot carry another
         }
-        Answers.json(r.ctx(), status, body);
+        if (after != After.DRAIN) {
+            Answers.json(r.ctx(), status, body);
+            done.complete(null);
+            return;
+        }
+        synchronized (this) {
+            drop = new byte[8192];
+            draining = true;
+        }
+        try {
+            Answers.send(r.ctx(), status, body);
+        } catch (IOException | RuntimeException e) {
+            drained(); // the client is gone: nothing to wait for
+        }
+    }
+
+    /** The dropped body's end (or its deadline, limit, or a read error): the connection may close. */
+    private void drained() {
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
         done.complete(null);
     }
 }
