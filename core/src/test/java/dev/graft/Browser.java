@@ -167,6 +167,9 @@ public final class Browser implements AutoCloseable {
         } finally {
             driver.destroy();
             driver.waitFor();
+            try (java.util.stream.Stream<Path> s = Files.walk(profile)) { // Chromium's profile, tens of MB a session
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
         }
     }
 }

@@ -13,9 +13,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Files;
+import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -49,8 +48,7 @@ class EveryModelTest {
 
     @ParameterizedTest
     @MethodSource("models")
-    void trainsPredictsAndExports(String name) throws Exception {
-        Path tmp = Files.createTempDirectory("graft-" + name);
+    void trainsPredictsAndExports(String name, @TempDir Path tmp) throws Exception {
         // small images keep it quick; ViT's position embeddings need its 224
         String size = name.startsWith("vit") ? "224" : "64";
         String[] common = {"--data", Shared.hotdog().toString(), "--model", name, "--weights", weights.resolve(name + ".pth").toString(),

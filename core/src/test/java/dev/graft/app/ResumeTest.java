@@ -39,6 +39,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ResumeTest {
     @TempDir
     Path tmp;
+    /** The uninterrupted reference run, shared by the class's tests and deleted after them. */
+    @TempDir
+    static Path referenceDir;
 
     /** Momentum and a cosine schedule, so the optimizer state and the step count must be restored too. */
     static List<String> args(Path out) {
@@ -73,7 +76,7 @@ class ResumeTest {
     @Test
     @Tag("slow")
     void sigkillMidEpochThenResumeGivesIdenticalWeights() throws Exception {
-        Path ref = reference(Files.createTempDirectory("graft-ref"));
+        Path ref = reference(referenceDir);
         Random rnd = new Random(7);
         for (int attempt = 0; attempt < 3; attempt++) {
             Path b = tmp.resolve("killed" + attempt);
@@ -110,7 +113,7 @@ class ResumeTest {
 
     @Test
     void ctrlCWritesACheckpointAndStopsCleanlyThenResumesIdentically() throws Exception {
-        Path ref = reference(Files.createTempDirectory("graft-ref"));
+        Path ref = reference(referenceDir);
         Path b = tmp.resolve("stopped");
         String[] a = args(b).toArray(new String[0]);
         // parse the same command line the CLI would, then stop after the 4th step (mid second epoch)

@@ -16,6 +16,13 @@ final class TinyBundle {
     static synchronized Path get() throws IOException {
         if (dir == null) {
             Path d = Files.createTempDirectory("graft-bundle");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> { // shared by the JVM's tests: gone with the JVM
+                try {
+                    OnnxExportTest.deleteTree(d);
+                } catch (IOException e) {
+                    System.err.println("could not delete the test bundle " + d + ": " + e);
+                }
+            }));
             String res = TrainCommandTest.run("train", "--recipe", "book", "--data", Shared.hotdog().toString(), "--model", "resnet18",
                     "--weights", Shared.path("fixtures/torchvision/resnet18_seed0.pth").toString(),
                     "--epochs", "1", "--batch-size", "8", "--per-class", "8", "--test-per-class", "4", "--image-size", "64",
