@@ -1,10 +1,15 @@
 package dev.graft.model.nn;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.util.Json;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -28,6 +33,24 @@ class OneDnnCachesTest {
         long[] s = OneDnnCaches.symbols(lib.path(), OneDnnCaches.CPU, OneDnnCaches.GUARD);
         assertNotNull(s, "symbols in " + lib.path());
         assertEquals(OneDnnCaches.OBJECT_SIZE, s[1], "the layout this libtorch build has");
+    }
+
+    /** The offsets are kept per libtorch file (path, size, time): a later start reads them back, another file does not. */
+    @Test
+    void theOffsetsAreKeptForTheLibtorchFileTheyCameFrom(@TempDir Path dir) throws Exception {
+        Torch.engine();
+        Path lib = OneDnnCaches.find().path();
+        Path cache = dir.resolve("tuning/onednn-cpu-object.json");
+        long[] read = OneDnnCaches.cachedSymbols(lib, cache);
+        assertArrayEquals(OneDnnCaches.symbols(lib, OneDnnCaches.CPU, OneDnnCaches.GUARD), read);
+        ObjectNode kept = (ObjectNode) Json.read(cache);
+        assertEquals(read[0], kept.get("cpu").asLong(), kept.toString());
+        // what is kept is what a later start uses (marked here so that it shows)
+        Files.writeString(cache, Json.pretty(kept.put("guard", read[2] + 8)));
+        assertEquals(read[2] + 8, OneDnnCaches.cachedSymbols(lib, cache)[2]);
+        // kept for another file (here: another size) it is not used, and the table is read again
+        Files.writeString(cache, Json.pretty(kept.put("size", kept.get("size").asLong() + 1)));
+        assertArrayEquals(read, OneDnnCaches.cachedSymbols(lib, cache));
     }
 
     @Test
