@@ -277,12 +277,12 @@ public final class Tuning {
             }
             // timed in turns, the best of ROUNDS for each: this VM's speed drifts by tens of percent within a minute, and
             // one option timed only while it was slow would lose on noise
-            double[] trainSecs = timeInTurns(c, trainOptions, i -> trainVerdicts.get(i) == null, () -> trainStep(net, xTrain), false,
-                    trainOptions.indexOf(fixed("train")));
-            double[] inferSecs = timeInTurns(c, inferOptions, i -> inferErrors.get(i) <= inferTol, () -> inferStep(net, x), false,
-                    inferOptions.indexOf(fixed("infer")));
-            confirm(c, trainOptions, trainSecs, trainOptions.indexOf(fixed("train")), () -> trainStep(net, xTrain));
-            confirm(c, inferOptions, inferSecs, inferOptions.indexOf(fixed("infer")), () -> inferStep(net, x));
+            int trainFixed = trainOptions.indexOf(fixed("train"));
+            int inferFixed = inferOptions.indexOf(fixed("infer"));
+            double[] trainSecs = timeInTurns(c, trainOptions, i -> trainVerdicts.get(i) == null, () -> trainStep(net, xTrain), false, trainFixed);
+            double[] inferSecs = timeInTurns(c, inferOptions, i -> inferErrors.get(i) <= inferTol, () -> inferStep(net, x), false, inferFixed);
+            confirm(c, trainOptions, trainSecs, trainFixed, () -> trainStep(net, xTrain));
+            confirm(c, inferOptions, inferSecs, inferFixed, () -> inferStep(net, x));
             for (int i = 0; i < trainOptions.size(); i++) {
                 trials.add(new Trial("train", trainOptions.get(i), rate(TRAIN_BATCH, trainSecs[i]), trainErrors.get(i), trainVerdicts.get(i)));
             }

@@ -65,6 +65,17 @@ public final class OneDnnCaches {
         return state == null ? "being checked" : state;
     }
 
+    /** Whether oneDNN holds what the CPU said (sizes it reported, or none and oneDNN's defaults): nothing was changed. */
+    public static boolean asTheCpuSaid() {
+        String s = state();
+        return s.startsWith("reported") || s.startsWith("none reported");
+    }
+
+    /** Whether graft wrote sizes into oneDNN (the 1-byte caches of a VM that hides them). */
+    public static boolean repaired() {
+        return state().startsWith("repaired");
+    }
+
     private static String repair() {
         String setting = System.getProperty("graft.onednn_caches", System.getenv("GRAFT_ONEDNN_CACHES"));
         setting = setting == null ? "" : setting.trim().toLowerCase(Locale.ROOT);

@@ -61,9 +61,8 @@ public enum Precision {
             }
         }
         String libtorch = Torch.engine().getVersion(); // (loads the native library the thread count is read from)
-        String caches = OneDnnCaches.state();
-        if (!caches.startsWith("reported") && !caches.startsWith("none reported")) {
-            limits.append(", oneDNN caches ").append(caches);
+        if (!OneDnnCaches.asTheCpuSaid()) {
+            limits.append(", oneDNN caches ").append(OneDnnCaches.state());
         }
         return String.format(Locale.ROOT, "%s [%s] %d threads, libtorch %s%s", System.getProperty("graft.cpu_model", cpuModel()),
                 String.join(" ", cpuFlagsAmong("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni", "fma")),
@@ -102,8 +101,7 @@ public enum Precision {
 
     /** A line for the log: what this choice resolves to and why (and where oneDNN's cache sizes were repaired, that). */
     public String describe() {
-        String caches = OneDnnCaches.state();
-        return describePrecision() + (caches.startsWith("repaired") ? "; oneDNN caches " + caches : "");
+        return describePrecision() + (OneDnnCaches.repaired() ? "; oneDNN caches " + OneDnnCaches.state() : "");
     }
 
     private String describePrecision() {
