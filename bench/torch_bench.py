@@ -24,25 +24,39 @@ import torchvision
 from torchvision import transforms
 
 
-def mobilenet_v1(alpha=0.75, num_classes=2):
-    """Keras MobileNet v1 layout (conv 3x3/2, 13 depthwise-separable blocks, global pool, classifier)."""
+class KerasSamePad(nn.Module):
+    """TensorFlow's 'same' padding before a stride-2 3x3 convolution of an even size: one row and column after."""
+    def forward(self, x):
+        return nn.functional.pad(x, (0, 1, 0, 1))
+
+
+def mobilenet_v1(alpha=0.75, num_classes=2, keras_padding=False):
+    """Keras MobileNet v1 layout (conv 3x3/2, 13 depthwise-separable blocks, global pool, classifier).
+
+    keras_padding: the stride-2 convolutions pad as Keras does (one row and column after, as graft computes the
+    Keras model); without it they pad one on each side, which is cheaper but not the Keras model's function."""
     def c(ch):
         return int(ch * alpha)
 
-    layers = [nn.Conv2d(3, c(32), 3, 2, 1, bias=False), nn.BatchNorm2d(c(32), eps=1e-3), nn.ReLU6(inplace=True)]
+    def conv(i, o, stride, groups=1):
+        if keras_padding and stride == 2:
+            return [KerasSamePad(), nn.Conv2d(i, o, 3, stride, 0, groups=groups, bias=False)]
+        return [nn.Conv2d(i, o, 3, stride, 1, groups=groups, bias=False)]
+
+    layers = conv(3, c(32), 2) + [nn.BatchNorm2d(c(32), eps=1e-3), nn.ReLU6(inplace=True)]
     cfg = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
     inp = c(32)
     for out, stride in cfg:
-        layers += [nn.Conv2d(inp, inp, 3, stride, 1, groups=inp, bias=False), nn.BatchNorm2d(inp, eps=1e-3), nn.ReLU6(inplace=True),
+        layers += conv(inp, inp, stride, inp) + [nn.BatchNorm2d(inp, eps=1e-3), nn.ReLU6(inplace=True),
                    nn.Conv2d(inp, c(out), 1, bias=False), nn.BatchNorm2d(c(out), eps=1e-3), nn.ReLU6(inplace=True)]
         inp = c(out)
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.001), nn.Linear(inp, num_classes))
 
 
-def model_for(name):
+def model_for(name, keras_padding=False):
     if name.startswith("mobilenet_v1"):
         alpha = float(name.rsplit("_", 1)[1]) if name.count("_") >= 2 else 0.75
-        return mobilenet_v1(alpha)
+        return mobilenet_v1(alpha, keras_padding=keras_padding)
     return torchvision.models.get_model(name, num_classes=2)
 
 
@@ -80,7 +94,7 @@ def fold_batchnorm(model):
 
 
 def bench_compute(args, train):
-    model = model_for(args.model)
+    model = model_for(args.model, args.keras_padding)
     if not train and args.fold_batchnorm:
         model = fold_batchnorm(model)
     if args.channels_last:
@@ -145,7 +159,7 @@ def bench_pipeline(args):
 
 def bench_epoch(args):
     dl = loader(args)
-    model = model_for(args.model)
+    model = model_for(args.model, args.keras_padding)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9, weight_decay=1e-3)
@@ -191,6 +205,8 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--keras-padding", action="store_true",
+                   help="mobilenet_v1: pad the stride-2 convolutions as Keras does (graft's function), not symmetrically")
     p.add_argument("--fold-batchnorm", action="store_true", help="infer: fold BatchNorm into the convolutions first")
     p.add_argument("--autocast", action="store_true", help="train/infer under torch.autocast(cpu, bfloat16)")
     p.add_argument("--data", default="../shared/data/hotdog")
