@@ -251,6 +251,46 @@ class HostileClientsTest {
         }
     }
 
+    /** A refused request whose body trickles on gets its answer at once, and its connection is closed at the request's deadline. */
+    @Test
+    void aRefusedUploadThatTricklesOnIsClosedAtItsDeadline() throws Exception {
+        // stalls at 3 s, the deadline at 2 s: a byte every 300 ms is never a stall, so only the deadline can end it
+        Server.Limits l = new Server.Limits(1_000_000, 2, 5_000, 2, ImageDecoder.SERVING_MAX_PIXELS, 3_000, 2_000, 4_000_000, 8, 1, true, 8, 1024);
+        try (Server s = new Server(classifier, l).start("127.0.0.1", 0); Socket sock = new Socket("127.0.0.1", s.port())) {
+            sock.setSoTimeout(30_000);
+            long t0 = System.nanoTime();
+            OutputStream out = sock.getOutputStream();
+            out.write(("POST /predict?top_k=many HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 500000\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[10]);
+            out.flush();
+            InputStream in = sock.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int c = in.read();
+                assertTrue(c >= 0, "closed before the answer: " + head);
+                head.append((char) c);
+            }
+            assertTrue(head.toString().startsWith("HTTP/1.1 400"), head.toString());
+            assertTrue((System.nanoTime() - t0) / 1e9 < 1.5, "answered at once, before the body");
+            int length = Integer.parseInt(head.toString().replaceAll("(?is).*content-length:\\s*(\\d+).*", "$1"));
+            assertTrue(new String(in.readNBytes(length), StandardCharsets.UTF_8).contains("top_k"));
+            // the server may shut its side at once (the answer is whole); it goes on reading the dropped body until the
+            // deadline, and only then closes: a write fails once it has
+            double closedAt = -1;
+            for (int i = 0; i < 100 && closedAt < 0; i++) { // 30 s at most
+                Thread.sleep(300);
+                try {
+                    out.write(0);
+                    out.flush();
+                } catch (IOException closed) {
+                    closedAt = (System.nanoTime() - t0) / 1e9;
+                }
+            }
+            assertTrue(closedAt > 1.5 && closedAt < 6, "closed at the 2 s deadline, not at " + closedAt + " s (-1: open after 30 s)");
+        }
+    }
+
     @Test
     void aMultipartFileNameWithNulIs400() throws Exception {
         try (Server s = new Server(classifier, small()).start("127.0.0.1", 0)) {
