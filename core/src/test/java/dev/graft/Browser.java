@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.util.AtomicFolder;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
@@ -167,9 +168,7 @@ public final class Browser implements AutoCloseable {
         } finally {
             driver.destroy();
             driver.waitFor();
-            try (java.util.stream.Stream<Path> s = Files.walk(profile)) { // Chromium's profile, tens of MB a session
-                s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            AtomicFolder.deleteTree(profile); // Chromium's profile, tens of MB a session
         }
     }
 }

@@ -495,7 +495,6 @@ public final class Tuning {
 
     private static void write(Path file, Table t) {
         try {
-            Files.createDirectories(file.getParent());
             List<Map<String, Object>> trials = new ArrayList<>();
             for (Trial tr : t.trials()) {
                 Map<String, Object> m = new java.util.LinkedHashMap<>();
@@ -512,9 +511,7 @@ public final class Tuning {
             root.put("infer", json(t.infer()));
             root.put("seconds", t.seconds());
             root.put("trials", trials);
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(tmp, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root), StandardCharsets.UTF_8);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Json.writeAtomically(file, root);
         } catch (IOException e) {
             // a cache that cannot be written costs a measurement next time, nothing else
         }

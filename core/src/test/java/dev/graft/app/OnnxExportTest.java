@@ -21,6 +21,7 @@ import dev.graft.model.nn.Torch;
 import dev.graft.train.TestBundles;
 import dev.graft.util.Json;
 import dev.graft.weights.Npy;
+import dev.graft.util.AtomicFolder;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -33,7 +34,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -157,17 +157,12 @@ class OnnxExportTest {
             res = TrainCommandTest.run("export", "--model", bundle.toString(), "--format", "safetensors", "--out", st.toString());
             assertTrue(res.startsWith("0\n"), res);
         }
-        deleteTree(bundle);
+        AtomicFolder.deleteTree(bundle);
         EXPORTS.put(onnx, st);
         System.out.printf("%s: bundle %.1f s, export %.1f s, ONNX Runtime %.1f s, safetensors export %.1f s%n", name,
                 (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (System.nanoTime() - t3) / 1e9);
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
 
     /** A bundle of {@code name} with random weights that make every tensor count, or MobileNet v1's real ones. */
     static void writeBundle(String name, Path dir, List<String> labels, NDManager m) throws IOException {

@@ -1,6 +1,7 @@
 package dev.graft.app;
 
 import dev.graft.Shared;
+import dev.graft.util.AtomicFolder;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +19,7 @@ final class TinyBundle {
             Path d = Files.createTempDirectory("graft-bundle");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> { // shared by the JVM's tests: gone with the JVM
                 try {
-                    OnnxExportTest.deleteTree(d);
+                    AtomicFolder.deleteTree(d);
                 } catch (IOException e) {
                     System.err.println("could not delete the test bundle " + d + ": " + e);
                 }

@@ -12,7 +12,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
@@ -208,11 +207,8 @@ public final class OneDnnCaches {
         long[] syms = symbols(elf, CPU, GUARD);
         if (syms != null) {
             try {
-                Files.createDirectories(cache.getParent());
-                Path tmp = Files.createTempFile(cache.getParent(), cache.getFileName().toString(), ".tmp");
-                Files.writeString(tmp, Json.pretty(Json.object().put("file", file).put("size", size).put("modified", modified)
-                        .put("cpu", syms[0]).put("cpu_size", syms[1]).put("guard", syms[2])), StandardCharsets.UTF_8);
-                Files.move(tmp, cache, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                Json.writeAtomically(cache, Json.object().put("file", file).put("size", size).put("modified", modified)
+                        .put("cpu", syms[0]).put("cpu_size", syms[1]).put("guard", syms[2]));
             } catch (IOException e) {
                 // a cache that cannot be written costs a read of the symbol table next time, nothing else
             }

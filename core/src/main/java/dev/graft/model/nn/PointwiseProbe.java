@@ -17,7 +17,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -237,14 +236,11 @@ public final class PointwiseProbe {
 
     private static void write(Path file, String machine, Map<String, String> shapes) {
         try {
-            Files.createDirectories(file.getParent());
             ObjectNode root = Json.object();
             root.put("machine", machine);
             ObjectNode s = root.putObject("shapes");
             new java.util.TreeMap<>(shapes).forEach(s::put);
-            Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-            Files.writeString(tmp, Json.pretty(root), StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Json.writeAtomically(file, root);
         } catch (IOException e) {
             // a cache that cannot be written costs a probe next time, nothing else
         }
