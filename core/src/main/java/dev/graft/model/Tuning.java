@@ -34,9 +34,9 @@ import java.util.function.Consumer;
  * backward; inference: forward); an option whose features or gradients differ from the plain path's (contiguous,
  * libtorch's convolution, BatchNorm unfolded; dropout off) beyond float32 rounding is refused whatever its speed (a
  * bfloat16 option is held to the plain path in float32: refused if it is further from it than 1.5 times the most
- * accurate bfloat16 option); the others are timed in turns over three rounds, the best of each counting, and the
- * fastest is kept. Done once per
- * machine and model: the choice is cached in graft's cache, keyed by the CPU's model, flags and thread count (and any
+ * accurate bfloat16 option); the others are timed in turns, up to three runs each (the checking run the first), the
+ * best of each counting, and the fastest is kept. An option no faster than the fixed one after its second run is not
+ * timed again. Done once per machine and model: the choice is cached in graft's cache, keyed by the CPU's model, flags and thread count (and any
  * variable limiting libtorch's instruction sets), libtorch's and graft's versions, the architecture, precision and
  * input size. A choice cached under another key is never used. {@code GRAFT_TUNE=off} (or {@code -Dgraft.tune=off}, the command
  * line's {@code --no-tune}) keeps graft's fixed defaults: channels-last everywhere, the convolution (the product only
@@ -44,8 +44,9 @@ import java.util.function.Consumer;
  */
 public final class Tuning {
     /** Changes with what the tuning measures or how: a choice cached by an older one is measured again. */
-    static final int FORMAT = 6; // 4: the 1x1 kernel checked per shape (it was one check for all); 5: bfloat16 held to float32;
-                                  // 6: an option replacing the fixed one must win a second measurement
+    static final int FORMAT = 7; // 4: the 1x1 kernel checked per shape (it was one check for all); 5: bfloat16 held to float32;
+                                  // 6: an option replacing the fixed one must win a second measurement; 7: the checking
+                                  // run timed, options no faster than the fixed one dropped after two runs
 
     private Tuning() {
     }
@@ -74,8 +75,9 @@ public final class Tuning {
             StringBuilder sb = new StringBuilder("tuning for " + key + (cached ? " (from the cache)" : String.format(Locale.ROOT,
                     " (measured in %.1f s)", seconds)) + "\n");
             sb.append(String.format(Locale.ROOT, "  the fastest correct option is chosen when it is %.0f%% faster than graft's fixed one (%s),%n"
-                    + "  timed again against it, and faster again (their second figures shown); each the best of %d rounds in turn, but one%n"
-                    + "  %.1f times slower than the fixed one in the first round is not timed again%n", 100 * (MARGIN - 1), FIXED.label(true), ROUNDS, DROP));
+                    + "  timed again against it, and faster again (their second figures shown); each the best of up to %d runs in turn, the%n"
+                    + "  first the one that checks it, but one no faster than the fixed one after its second run is not timed again%n",
+                    100 * (MARGIN - 1), FIXED.label(true), ROUNDS));
             sb.append(String.format(Locale.ROOT, "  %-6s %-64s %12s %10s  %s%n", "use", "option", "images/s", "rel. error", "verdict"));
             for (Trial t : trials) {
                 boolean chosen = t.refused() == null && t.options().equals(t.use().equals("train") ? train : infer);
@@ -110,14 +112,11 @@ public final class Tuning {
      */
     static final double MARGIN = 1.10;
 
-    /** Timed rounds, each option once per round in turn; the best of them counts. */
-    static final int ROUNDS = 3;
-
     /**
-     * An option this many times slower than graft's fixed choice in the first round is not timed again: it would
-     * have to gain 65% to win by MARGIN, beyond this VM's round-to-round noise (20-40%). It keeps its first time.
+     * Runs timed of each option, in turns, its checking run the first; the best of them counts. Options no faster than
+     * the fixed one after their second run are not timed again (to replace it one must beat it by MARGIN twice).
      */
-    static final double DROP = 1.5;
+    static final int ROUNDS = 3;
 
     /** Relative error allowed on the training gradient (see {@link #measure}): a wrong kernel is off by O(1). */
     static final double GRADIENT_TOLERANCE = 0.1;
@@ -244,23 +243,37 @@ public final class Tuning {
                 refInfer = inferStep(net, x);
                 c.setPrecision(Precision.BF16);
             }
+            // the first run of each option checks it and is its first time (not used to drop it: it carries the warm-up)
+            double[] trainSecs = new double[trainOptions.size()];
             List<double[]> trainErr = new ArrayList<>();
-            for (Options o : trainOptions) {
+            for (int i = 0; i < trainOptions.size(); i++) {
+                Options o = trainOptions.get(i);
                 set(c, o, o);
-                float[][] got = trainStep(net, xTrain);
+                float[][][] got = new float[1][][];
+                trainSecs[i] = seconds(() -> {
+                    delay(o, false);
+                    got[0] = trainStep(net, xTrain);
+                });
                 if (ref == null) {
-                    ref = got;
+                    ref = got[0];
                 }
-                trainErr.add(new double[] {rel(got[0], ref[0]), rel(got[1], ref[1])});
+                trainErr.add(new double[] {rel(got[0][0], ref[0]), rel(got[0][1], ref[1])});
             }
+            double[] inferSecs = new double[inferOptions.size()];
             List<Double> inferErrors = new ArrayList<>();
-            for (Options o : inferOptions) {
+            for (int i = 0; i < inferOptions.size(); i++) {
+                Options o = inferOptions.get(i);
                 set(c, o, o);
-                float[] got = inferStep(net, x);
+                c.prepareInference();
+                float[][] got = new float[1][];
+                inferSecs[i] = seconds(() -> {
+                    delay(o, false);
+                    got[0] = inferStep(net, x);
+                });
                 if (refInfer == null) {
-                    refInfer = got;
+                    refInfer = got[0];
                 }
-                inferErrors.add(rel(got, refInfer));
+                inferErrors.add(rel(got[0], refInfer));
             }
             // float32: within rounding of the plain path. The gradient passes BatchNorm's backward over a small batch,
             // which amplifies summation order: float32 orders differ by a few 1e-2 there, a wrong kernel by O(1).
@@ -275,14 +288,18 @@ public final class Tuning {
                 trainErrors.add(Math.max(e[0], e[1]));
                 trainVerdicts.add(e[0] > featureTol ? refusal("features", "differ", bf16) : e[1] > gradientTol ? refusal("gradient", "differs", bf16) : null);
             }
-            // timed in turns, the best of ROUNDS for each: this VM's speed drifts by tens of percent within a minute, and
-            // one option timed only while it was slow would lose on noise
+            // timed in turns, the best of up to ROUNDS runs for each: this VM's speed drifts by tens of percent within a
+            // minute, and one option timed only while it was slow would lose on noise
             int trainFixed = trainOptions.indexOf(fixed("train"));
             int inferFixed = inferOptions.indexOf(fixed("infer"));
-            double[] trainSecs = timeInTurns(c, trainOptions, i -> trainVerdicts.get(i) == null, () -> trainStep(net, xTrain), false, trainFixed);
-            double[] inferSecs = timeInTurns(c, inferOptions, i -> inferErrors.get(i) <= inferTol, () -> inferStep(net, x), false, inferFixed);
-            confirm(c, trainOptions, trainSecs, trainFixed, () -> trainStep(net, xTrain));
-            confirm(c, inferOptions, inferSecs, inferFixed, () -> inferStep(net, x));
+            java.util.function.IntPredicate trainCorrect = i -> trainVerdicts.get(i) == null;
+            java.util.function.IntPredicate inferCorrect = i -> inferErrors.get(i) <= inferTol;
+            Runnable noPreparation = () -> { };
+            Runnable prepareInference = () -> c.prepareInference();
+            race(c, trainOptions, trainCorrect, () -> trainStep(net, xTrain), noPreparation, trainSecs, trainFixed);
+            race(c, inferOptions, inferCorrect, () -> inferStep(net, x), prepareInference, inferSecs, inferFixed);
+            confirm(c, trainOptions, trainSecs, trainFixed, () -> trainStep(net, xTrain), noPreparation);
+            confirm(c, inferOptions, inferSecs, inferFixed, () -> inferStep(net, x), prepareInference);
             for (int i = 0; i < trainOptions.size(); i++) {
                 trials.add(new Trial("train", trainOptions.get(i), rate(TRAIN_BATCH, trainSecs[i]), trainErrors.get(i), trainVerdicts.get(i)));
             }
@@ -306,34 +323,50 @@ public final class Tuning {
     }
 
     /**
-     * Each option where {@code timed}, once per round in turn over ROUNDS rounds: the best time of each (MAX_VALUE: not
-     * timed). After the first round, options DROP times slower than the fixed one ({@code fixed}, -1: none) are not
-     * timed again.
+     * Times each option where {@code timed}, in turns, until ROUNDS runs of it are counted with its first (the
+     * checking run, in {@code secs}); the best of each counts (MAX_VALUE: not timed). From its second run on, an option
+     * no faster than the fixed one ({@code fixed}) is not timed again, and the timing stops when only the fixed one is
+     * left: to replace it an option must beat it by MARGIN, then again in {@link #confirm}.
      */
-    private static double[] timeInTurns(Compute c, List<Options> options, java.util.function.IntPredicate timed, Runnable step, boolean confirming,
-            int fixed) {
-        double[] secs = new double[options.size()];
-        java.util.Arrays.fill(secs, Double.MAX_VALUE);
-        boolean[] dropped = new boolean[options.size()];
-        for (int round = 0; round < ROUNDS; round++) {
-            if (round == 1 && fixed >= 0 && secs[fixed] < Double.MAX_VALUE) {
-                for (int i = 0; i < options.size(); i++) {
-                    dropped[i] = i != fixed && secs[i] < Double.MAX_VALUE && secs[i] > DROP * secs[fixed];
-                }
-            }
-            for (int i = 0; i < options.size(); i++) {
-                if (!timed.test(i) || dropped[i]) {
-                    continue; // refused: its speed does not matter; or far behind the fixed one
-                }
-                Options o = options.get(i);
-                set(c, o, o);
-                secs[i] = Math.min(secs[i], seconds(() -> {
-                    delay(o, confirming);
-                    step.run();
-                }));
+    private static void race(Compute c, List<Options> options, java.util.function.IntPredicate timed, Runnable step, Runnable prepare,
+            double[] secs, int fixed) {
+        boolean[] out = new boolean[options.size()];
+        for (int i = 0; i < options.size(); i++) {
+            out[i] = !timed.test(i);
+            if (out[i]) {
+                secs[i] = Double.MAX_VALUE; // refused: its speed does not matter
             }
         }
-        return secs;
+        for (int round = 1; round < ROUNDS; round++) {
+            for (int i = 0; i < options.size(); i++) {
+                if (!out[i]) {
+                    secs[i] = Math.min(secs[i], time(c, options.get(i), step, prepare, false));
+                }
+            }
+            if (fixed < 0 || out[fixed]) {
+                continue; // nothing to race against: every correct option gets its rounds
+            }
+            boolean contender = false;
+            for (int i = 0; i < options.size(); i++) {
+                if (i != fixed && !out[i]) {
+                    out[i] = secs[i] >= secs[fixed];
+                    contender |= !out[i];
+                }
+            }
+            if (!contender) {
+                return;
+            }
+        }
+    }
+
+    /** One timed run of {@code o} ({@code confirming}: in its second measurement), its preparation not counted. */
+    private static double time(Compute c, Options o, Runnable step, Runnable prepare, boolean confirming) {
+        set(c, o, o);
+        prepare.run();
+        return seconds(() -> {
+            delay(o, confirming);
+            step.run();
+        });
     }
 
     /**
@@ -342,7 +375,7 @@ public final class Tuning {
      * inference here: BatchNorm unfolded measured 14% ahead of folded at tuning and ran 12% behind it in use). The
      * second measurement's times stand for both; the next fastest is confirmed in turn if the first was not.
      */
-    private static void confirm(Compute c, List<Options> options, double[] secs, int fixed, Runnable step) {
+    private static void confirm(Compute c, List<Options> options, double[] secs, int fixed, Runnable step, Runnable prepare) {
         if (fixed < 0 || secs[fixed] == Double.MAX_VALUE) {
             return;
         }
@@ -358,9 +391,14 @@ public final class Tuning {
                 return; // the fixed one stands, or the fastest has won twice
             }
             int candidate = best;
-            double[] again = timeInTurns(c, options, i -> i == candidate || i == fixed, step, true, -1);
-            secs[candidate] = again[candidate];
-            secs[fixed] = again[fixed];
+            double bestCandidate = Double.MAX_VALUE;
+            double bestFixed = Double.MAX_VALUE;
+            for (int round = 0; round < ROUNDS; round++) {
+                bestCandidate = Math.min(bestCandidate, time(c, options.get(candidate), step, prepare, true));
+                bestFixed = Math.min(bestFixed, time(c, options.get(fixed), step, prepare, true));
+            }
+            secs[candidate] = bestCandidate;
+            secs[fixed] = bestFixed;
             confirmed[candidate] = true;
         }
     }
