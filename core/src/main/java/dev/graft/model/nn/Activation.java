@@ -48,8 +48,8 @@ public enum Activation {
 
     /**
      * f(x), overwriting x where libtorch can (ReLU6, as torch.nn.ReLU6(inplace=True)): for an activation whose only
-     * reader is this function and, under autograd, whose producer's backward does not need it (BatchNorm,
-     * convolution). Returns the result; x's handle is freed.
+     * reader is this function, in forwards that do not train (under autograd libtorch would clone x first, as
+     * ReLU6's gradient reads it: a copy more than writing a new tensor). Returns the result; x's handle is freed.
      */
     public NDArray applyInPlace(NDArray x) {
         return Module.free(x, this == RELU6 ? Ops.RELU6_INPLACE.apply(x) : apply(x));
