@@ -6,14 +6,17 @@ each as a tiny TorchScript module (a few KB, no weights) that graft runs through
   (clip, mul, sigmoid) their backward takes several passes over every activation (MobileNet v1 trained at 55
   instead of 87 images/s on 2 cores with ReLU6 as clip).
 - bfloat16, float32: dtype casts that keep autograd; DJL 0.36 aborts on toType(BFLOAT16).
+- relu_inplace: ReLU in place (torch.nn.ReLU(inplace=True)), for ResNet in training too: its gradient reads its
+  output, so autograd keeps that and copies nothing (unlike ReLU6's, which reads the input).
 - relu6_inplace, relu6_pad: inference only (no autograd). ReLU6 in place (as torch.nn.ReLU6(inplace=True)), and
   ReLU6 written straight into a buffer one row and column larger whose extra row and column are zero: Keras's
   ReLU6 followed by ZeroPadding2D(((0, 1), (0, 1))) (TensorFlow's 'same' padding before a stride-2 convolution)
   in one pass instead of a pass and a copy (MobileNet v1 inference had four such copies of its largest maps).
 
-Run with Debian's torch: /usr/bin/python3 tools/make_ops.py
+Run with Debian's torch: /usr/bin/python3 tools/make_ops.py [name ...]   (no names: all of them)
 """
 import os
+import sys
 import torch
 
 
@@ -25,6 +28,11 @@ class ToBFloat16(torch.nn.Module):
 class ToFloat32(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(torch.float32)
+
+
+class ReluInPlace(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu_(x)
 
 
 class Relu6InPlace(torch.nn.Module):
@@ -50,6 +58,7 @@ OPS = {
     "silu": torch.nn.SiLU(),
     "bfloat16": ToBFloat16(),
     "float32": ToFloat32(),
+    "relu_inplace": ReluInPlace(),
     "relu6_inplace": Relu6InPlace(),
     "relu6_pad": Relu6PadBottomRight(),
 }
@@ -57,6 +66,8 @@ OPS = {
 out = os.path.join(os.path.dirname(__file__), "..", "core", "src", "main", "resources", "dev", "graft", "model", "nn", "ops")
 os.makedirs(out, exist_ok=True)
 for name, module in OPS.items():
+    if sys.argv[1:] and name not in sys.argv[1:]:
+        continue
     path = os.path.join(out, name + ".pt")
     torch.jit.save(torch.jit.script(module), path)
     print("wrote", os.path.normpath(path), os.path.getsize(path), "bytes")

@@ -16,13 +16,18 @@ import java.util.Locale;
 
 /**
  * libtorch operators that DJL 0.36 does not expose, each one op with a one-pass backward: ReLU6 (hardtanh),
- * Hardswish, Hardsigmoid, SiLU, and autograd-keeping casts to and from bfloat16. Composed from DJL's own operators
+ * Hardswish, Hardsigmoid, SiLU, ReLU in place, and autograd-keeping casts to and from bfloat16. Composed from DJL's own operators
  * their backward makes several passes over each activation (MobileNet v1 trained 35% slower with ReLU6 as clip).
  * For inference, ReLU6 in place and ReLU6 fused with TensorFlow's 'same' padding (see {@link #RELU6_PAD}).
  * Each comes from a tiny TorchScript module in {@code ops/} that {@code tools/make_ops.py} writes.
  */
 public enum Ops {
     RELU6, HARDSWISH, HARDSIGMOID, SILU, BFLOAT16, FLOAT32,
+    /**
+     * ReLU in place, as torch.nn.ReLU(inplace=True), in training too: its gradient reads its output, so autograd keeps
+     * that and copies nothing (ReLU6's reads its input, which autograd would clone first).
+     */
+    RELU_INPLACE,
     /** Inference only (no autograd): ReLU6 in place; ReLU6 into a buffer padded by one zero row and column (bottom, right). */
     RELU6_INPLACE, RELU6_PAD;
 
