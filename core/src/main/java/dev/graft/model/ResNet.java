@@ -4,13 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.graft.data.Preprocessing;
+import dev.graft.model.nn.Activation;
 import dev.graft.model.nn.BatchNorm2d;
 import dev.graft.model.nn.Conv2d;
 import dev.graft.model.nn.Init;
 import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Module;
-import dev.graft.model.nn.Ops;
 import dev.graft.model.nn.Sequential;
 import dev.graft.onnx.OnnxGraph;
 
@@ -99,7 +99,7 @@ public final class ResNet extends TorchvisionModel {
         @Override
         public NDArray featureMap(NDArray x, boolean training) {
             NDArray a = bn1.apply(conv1.apply(x, training), training);
-            a = Module.free(a, Ops.RELU_INPLACE.apply(a)); // the BatchNorm output: nothing else reads it, nor does its backward
+            a = Activation.RELU.applyInPlace(a); // the BatchNorm output: nothing else reads it, nor does its backward
             a = Module.free(a, a.getNDArrayInternal().maxPool(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false));
             for (Sequential stage : stages) {
                 a = Module.free(a, stage.apply(a, training));
@@ -150,7 +150,7 @@ public final class ResNet extends TorchvisionModel {
         @Override
         public NDArray apply(NDArray in, boolean training) {
             NDArray x = convBn(conv1, bn1, in, training);
-            x = Module.free(x, Ops.RELU_INPLACE.apply(x)); // as torchvision's ReLU(inplace=True): nothing else reads it
+            x = Activation.RELU.applyInPlace(x); // as torchvision's ReLU(inplace=True): nothing else reads it
             x = Module.free(x, convBn(conv2, bn2, x, training));
             return residual(x, in, downsample, training);
         }
@@ -188,9 +188,9 @@ public final class ResNet extends TorchvisionModel {
         @Override
         public NDArray apply(NDArray in, boolean training) {
             NDArray x = convBn(conv1, bn1, in, training);
-            x = Module.free(x, Ops.RELU_INPLACE.apply(x)); // as torchvision's ReLU(inplace=True): nothing else reads it
+            x = Activation.RELU.applyInPlace(x); // as torchvision's ReLU(inplace=True): nothing else reads it
             x = Module.free(x, convBn(conv2, bn2, x, training));
-            x = Module.free(x, Ops.RELU_INPLACE.apply(x)); // as torchvision's ReLU(inplace=True): nothing else reads it
+            x = Activation.RELU.applyInPlace(x); // as torchvision's ReLU(inplace=True): nothing else reads it
             x = Module.free(x, convBn(conv3, bn3, x, training));
             return residual(x, in, downsample, training);
         }
@@ -219,7 +219,7 @@ public final class ResNet extends TorchvisionModel {
         if (downsample != null) {
             identity.close();
         }
-        return Module.free(x, Ops.RELU_INPLACE.apply(x));
+        return Activation.RELU.applyInPlace(x);
     }
 
     /** downsample = Sequential(conv1x1 "0", BatchNorm "1"). */

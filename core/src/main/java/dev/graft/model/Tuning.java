@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * How a network's kernels run on this machine, chosen by measuring, as {@code torch.backends.cudnn.benchmark}
@@ -246,34 +247,28 @@ public final class Tuning {
             // the first run of each option checks it and is its first time (not used to drop it: it carries the warm-up)
             double[] trainSecs = new double[trainOptions.size()];
             List<double[]> trainErr = new ArrayList<>();
+            Supplier<float[][]> train = () -> trainStep(net, xTrain);
+            Supplier<float[]> infer = () -> inferStep(net, x);
+            Runnable noPreparation = () -> { };
+            Runnable prepareInference = c::prepareInference;
             for (int i = 0; i < trainOptions.size(); i++) {
-                Options o = trainOptions.get(i);
-                set(c, o, o);
-                float[][][] got = new float[1][][];
-                trainSecs[i] = seconds(() -> {
-                    delay(o, false);
-                    got[0] = trainStep(net, xTrain);
-                });
+                Timed<float[][]> run = run(c, trainOptions.get(i), train, noPreparation, false);
+                trainSecs[i] = run.seconds();
+                float[][] got = run.value();
                 if (ref == null) {
-                    ref = got[0];
+                    ref = got;
                 }
-                trainErr.add(new double[] {rel(got[0][0], ref[0]), rel(got[0][1], ref[1])});
+                trainErr.add(new double[] {rel(got[0], ref[0]), rel(got[1], ref[1])});
             }
             double[] inferSecs = new double[inferOptions.size()];
             List<Double> inferErrors = new ArrayList<>();
             for (int i = 0; i < inferOptions.size(); i++) {
-                Options o = inferOptions.get(i);
-                set(c, o, o);
-                c.prepareInference();
-                float[][] got = new float[1][];
-                inferSecs[i] = seconds(() -> {
-                    delay(o, false);
-                    got[0] = inferStep(net, x);
-                });
+                Timed<float[]> run = run(c, inferOptions.get(i), infer, prepareInference, false);
+                inferSecs[i] = run.seconds();
                 if (refInfer == null) {
-                    refInfer = got[0];
+                    refInfer = run.value();
                 }
-                inferErrors.add(rel(got[0], refInfer));
+                inferErrors.add(rel(run.value(), refInfer));
             }
             // float32: within rounding of the plain path. The gradient passes BatchNorm's backward over a small batch,
             // which amplifies summation order: float32 orders differ by a few 1e-2 there, a wrong kernel by O(1).
@@ -294,12 +289,10 @@ public final class Tuning {
             int inferFixed = inferOptions.indexOf(fixed("infer"));
             java.util.function.IntPredicate trainCorrect = i -> trainVerdicts.get(i) == null;
             java.util.function.IntPredicate inferCorrect = i -> inferErrors.get(i) <= inferTol;
-            Runnable noPreparation = () -> { };
-            Runnable prepareInference = () -> c.prepareInference();
-            race(c, trainOptions, trainCorrect, () -> trainStep(net, xTrain), noPreparation, trainSecs, trainFixed);
-            race(c, inferOptions, inferCorrect, () -> inferStep(net, x), prepareInference, inferSecs, inferFixed);
-            confirm(c, trainOptions, trainSecs, trainFixed, () -> trainStep(net, xTrain), noPreparation);
-            confirm(c, inferOptions, inferSecs, inferFixed, () -> inferStep(net, x), prepareInference);
+            race(c, trainOptions, trainCorrect, train, noPreparation, trainSecs, trainFixed);
+            race(c, inferOptions, inferCorrect, infer, prepareInference, inferSecs, inferFixed);
+            confirm(c, trainOptions, trainSecs, trainFixed, train, noPreparation);
+            confirm(c, inferOptions, inferSecs, inferFixed, infer, prepareInference);
             for (int i = 0; i < trainOptions.size(); i++) {
                 trials.add(new Trial("train", trainOptions.get(i), rate(TRAIN_BATCH, trainSecs[i]), trainErrors.get(i), trainVerdicts.get(i)));
             }
@@ -328,7 +321,7 @@ public final class Tuning {
      * no faster than the fixed one ({@code fixed}) is not timed again, and the timing stops when only the fixed one is
      * left: to replace it an option must beat it by MARGIN, then again in {@link #confirm}.
      */
-    private static void race(Compute c, List<Options> options, java.util.function.IntPredicate timed, Runnable step, Runnable prepare,
+    private static void race(Compute c, List<Options> options, java.util.function.IntPredicate timed, Supplier<?> step, Runnable prepare,
             double[] secs, int fixed) {
         boolean[] out = new boolean[options.size()];
         for (int i = 0; i < options.size(); i++) {
@@ -340,7 +333,7 @@ public final class Tuning {
         for (int round = 1; round < ROUNDS; round++) {
             for (int i = 0; i < options.size(); i++) {
                 if (!out[i]) {
-                    secs[i] = Math.min(secs[i], time(c, options.get(i), step, prepare, false));
+                    secs[i] = Math.min(secs[i], run(c, options.get(i), step, prepare, false).seconds());
                 }
             }
             if (fixed < 0 || out[fixed]) {
@@ -359,14 +352,18 @@ public final class Tuning {
         }
     }
 
-    /** One timed run of {@code o} ({@code confirming}: in its second measurement), its preparation not counted. */
-    private static double time(Compute c, Options o, Runnable step, Runnable prepare, boolean confirming) {
+    /** A step's result and its seconds. */
+    private record Timed<T>(T value, double seconds) {
+    }
+
+    /** One timed run of {@code step} with {@code o} ({@code confirming}: in its second measurement), its preparation not counted. */
+    private static <T> Timed<T> run(Compute c, Options o, Supplier<T> step, Runnable prepare, boolean confirming) {
         set(c, o, o);
         prepare.run();
-        return seconds(() -> {
-            delay(o, confirming);
-            step.run();
-        });
+        long t0 = System.nanoTime();
+        delay(o, confirming);
+        T value = step.get();
+        return new Timed<>(value, (System.nanoTime() - t0) / 1e9);
     }
 
     /**
@@ -375,7 +372,7 @@ public final class Tuning {
      * inference here: BatchNorm unfolded measured 14% ahead of folded at tuning and ran 12% behind it in use). The
      * second measurement's times stand for both; the next fastest is confirmed in turn if the first was not.
      */
-    private static void confirm(Compute c, List<Options> options, double[] secs, int fixed, Runnable step, Runnable prepare) {
+    private static void confirm(Compute c, List<Options> options, double[] secs, int fixed, Supplier<?> step, Runnable prepare) {
         if (fixed < 0 || secs[fixed] == Double.MAX_VALUE) {
             return;
         }
@@ -394,8 +391,8 @@ public final class Tuning {
             double bestCandidate = Double.MAX_VALUE;
             double bestFixed = Double.MAX_VALUE;
             for (int round = 0; round < ROUNDS; round++) {
-                bestCandidate = Math.min(bestCandidate, time(c, options.get(candidate), step, prepare, true));
-                bestFixed = Math.min(bestFixed, time(c, options.get(fixed), step, prepare, true));
+                bestCandidate = Math.min(bestCandidate, run(c, options.get(candidate), step, prepare, true).seconds());
+                bestFixed = Math.min(bestFixed, run(c, options.get(fixed), step, prepare, true).seconds());
             }
             secs[candidate] = bestCandidate;
             secs[fixed] = bestFixed;
@@ -487,12 +484,6 @@ public final class Tuning {
     /** Images per second; 0 for an option not timed (refused). */
     private static double rate(int batch, double secs) {
         return secs == Double.MAX_VALUE ? 0 : batch / secs;
-    }
-
-    private static double seconds(Runnable step) {
-        long t0 = System.nanoTime();
-        step.run();
-        return (System.nanoTime() - t0) / 1e9;
     }
 
     static double rel(float[] a, float[] b) {

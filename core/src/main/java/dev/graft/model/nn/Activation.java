@@ -47,12 +47,17 @@ public enum Activation {
     }
 
     /**
-     * f(x), overwriting x where libtorch can (ReLU6, as torch.nn.ReLU6(inplace=True)): for an activation whose only
-     * reader is this function, in forwards that do not train (under autograd libtorch would clone x first, as
-     * ReLU6's gradient reads it: a copy more than writing a new tensor). Returns the result; x's handle is freed.
+     * f(x), overwriting x where libtorch can (ReLU and ReLU6, as torch.nn.ReLU(inplace=True) and ReLU6(inplace=True)):
+     * for an activation whose only reader is this function. ReLU also under autograd (its gradient reads its output);
+     * ReLU6 only in forwards that do not train (under autograd libtorch would clone x first, as ReLU6's gradient reads
+     * it: a copy more than writing a new tensor). Returns the result; x's handle is freed.
      */
     public NDArray applyInPlace(NDArray x) {
-        return Module.free(x, this == RELU6 ? Ops.RELU6_INPLACE.apply(x) : apply(x));
+        return Module.free(x, switch (this) {
+            case RELU -> Ops.RELU_INPLACE.apply(x);
+            case RELU6 -> Ops.RELU6_INPLACE.apply(x);
+            default -> apply(x);
+        });
     }
 
     /** Whether this forward may overwrite activations: no training, no autograd recording on this thread. */
