@@ -8,8 +8,9 @@
 # batch 32 and inference batch 64 of MobileNetV3-large, EfficientNet-B0, ConvNeXt-tiny, ViT-B/16), bf16 (graft
 # --precision bf16 against PyTorch float32 as the book runs it and against PyTorch under torch.autocast(bf16)).
 # Needs Debian's python3-torch and python3-torchvision (/usr/bin/python3). graft runs as its launcher runs it
-# (jemalloc where installed, else glibc told to keep freed memory; GRAFT_ALLOCATOR=glibc to compare); PyTorch
-# runs with glibc's allocator told to keep freed memory (its fastest here), the networks in channels-last memory
+# (jemalloc where installed, else glibc told to keep freed memory; both asked for transparent huge pages;
+# GRAFT_ALLOCATOR=glibc, GRAFT_HUGE_PAGES=off to compare); PyTorch runs with glibc's allocator told to keep freed
+# memory and to use transparent huge pages (its fastest here), the networks in channels-last memory
 # order with BatchNorm folded for inference: its best settings here (and what graft does by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ set=${3:-book}
 graft=${GRAFT:-./graft}
 data=${GRAFT_SHARED:-../shared}/data/hotdog
 export OMP_NUM_THREADS=$threads
-torch_env=(MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000)
+torch_env=(MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
 out=$(mktemp -d)
 mb="--model mobilenet_v1_0.75"
 mbw="--weights ${GRAFT_SHARED:-../shared}/models/keras-mobilenet_v1_0.75_224"

@@ -45,6 +45,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 
@@ -152,6 +153,11 @@ final class BenchCommand implements Callable<Integer> {
         String allocator = allocator();
         extraJson += ",\"allocator\":\"" + allocator + "\"";
         extra += ", allocator " + allocator;
+        // transparent huge pages: whether the allocator was told to ask for them, and how much memory has them now
+        String huge = hugePages(System.getenv());
+        long hugeKb = hugePagesKb();
+        extraJson += String.format(Locale.ROOT, ",\"huge_pages\":\"%s\",\"huge_pages_mb\":%.0f", huge, hugeKb / 1024.0);
+        extra += String.format(Locale.ROOT, ", huge pages %s (%.0f MB now)", huge, hugeKb / 1024.0);
         // what oneDNN was told about the caches (repaired where the CPU reports them as 1 byte)
         String caches = dev.graft.model.nn.OneDnnCaches.state();
         extraJson += ",\"onednn_caches\":\"" + caches.replace("\"", "'") + "\"";
@@ -463,6 +469,30 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IOException e) {
             return "unknown"; // not Linux
         }
+    }
+
+    /**
+     * "requested" when this process's allocator was told to back its memory with transparent huge pages (the launcher's
+     * {@code thp:always} for jemalloc, {@code glibc.malloc.hugetlb=1} for glibc), else "not requested".
+     */
+    static String hugePages(Map<String, String> env) {
+        boolean jemalloc = env.getOrDefault("MALLOC_CONF", "").matches("(^|.*,)thp:always(,.*|$)");
+        boolean glibc = env.getOrDefault("GLIBC_TUNABLES", "").matches("(^|.*:)glibc\\.malloc\\.hugetlb=[12](:.*|$)");
+        return jemalloc || glibc ? "requested" : "not requested";
+    }
+
+    /** Anonymous memory of this process in transparent huge pages now (0 where the kernel gives none or not Linux). */
+    static long hugePagesKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
+                if (line.startsWith("AnonHugePages:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux, or a kernel without smaps_rollup
+        }
+        return 0;
     }
 
     static long peakRssKb() {

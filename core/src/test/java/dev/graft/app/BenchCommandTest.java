@@ -2,6 +2,9 @@ package dev.graft.app;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** graft bench runs graft's own training loop and prediction path on every kind of model, weights or not. */
@@ -21,5 +24,15 @@ class BenchCommandTest {
     void realImageModesNeedData() {
         String res = TrainCommandTest.run("bench", "--mode", "pipeline");
         assertTrue(res.startsWith("1\n") && res.contains("--data DIR"), res);
+    }
+
+    @Test
+    void benchSaysWhetherTheAllocatorAskedForHugePages() {
+        // what the launcher sets (./graft; .ci/run checks the launcher itself), and what it leaves out when told to
+        assertEquals("requested", BenchCommand.hugePages(Map.of("MALLOC_CONF", "dirty_decay_ms:-1,muzzy_decay_ms:-1,thp:always")));
+        assertEquals("requested", BenchCommand.hugePages(Map.of("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1")));
+        assertEquals("not requested", BenchCommand.hugePages(Map.of("MALLOC_CONF", "dirty_decay_ms:-1,muzzy_decay_ms:-1")));
+        assertEquals("not requested", BenchCommand.hugePages(Map.of("MALLOC_CONF", "thp:never", "GLIBC_TUNABLES", "glibc.malloc.hugetlb=0")));
+        assertEquals("not requested", BenchCommand.hugePages(Map.of()));
     }
 }
