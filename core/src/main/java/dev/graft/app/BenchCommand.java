@@ -483,27 +483,23 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Anonymous memory of this process in transparent huge pages now (0 where the kernel gives none or not Linux). */
     static long hugePagesKb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
-                if (line.startsWith("AnonHugePages:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // not Linux, or a kernel without smaps_rollup
-        }
-        return 0;
+        return procKb("/proc/self/smaps_rollup", "AnonHugePages:");
     }
 
     static long peakRssKb() {
+        return procKb("/proc/self/status", "VmHWM:");
+    }
+
+    /** The kB figure on the line of {@code file} that starts with {@code key}; 0 where there is none (not Linux). */
+    private static long procKb(String file, String key) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
+            for (String line : Files.readAllLines(Path.of(file))) {
+                if (line.startsWith(key)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", ""));
                 }
             }
         } catch (IOException | NumberFormatException e) {
-            // not Linux
+            // not Linux, or a kernel without this file
         }
         return 0;
     }
