@@ -12,6 +12,10 @@ each as a tiny TorchScript module (a few KB, no weights) that graft runs through
   ReLU6 written straight into a buffer one row and column larger whose extra row and column are zero: Keras's
   ReLU6 followed by ZeroPadding2D(((0, 1), (0, 1))) (TensorFlow's 'same' padding before a stride-2 convolution)
   in one pass instead of a pass and a copy (MobileNet v1 inference had four such copies of its largest maps).
+- pad_channels_last: x (in any memory order) padded by one zero row and column at the bottom and right, in
+  channels-last order, in one copy: the network input of a Keras model whose stem is a stride-2 'same' convolution,
+  which otherwise took a copy into channels-last order and a second, padded one (and a fill of the whole buffer).
+  Not differentiated (the input of a network needs no gradient).
 
 Run with Debian's torch: /usr/bin/python3 tools/make_ops.py [name ...]   (no names: all of them)
 """
@@ -51,6 +55,16 @@ class Relu6PadBottomRight(torch.nn.Module):
         return y
 
 
+class PadChannelsLast(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+        y = torch.empty([n, c, h + 1, w + 1], dtype=x.dtype, device=x.device, memory_format=torch.channels_last)
+        y[:, :, h, :].zero_()
+        y[:, :, :h, w].zero_()
+        y[:, :, :h, :w].copy_(x)
+        return y
+
+
 OPS = {
     "relu6": torch.nn.ReLU6(),
     "hardswish": torch.nn.Hardswish(),
@@ -61,6 +75,7 @@ OPS = {
     "relu_inplace": ReluInPlace(),
     "relu6_inplace": Relu6InPlace(),
     "relu6_pad": Relu6PadBottomRight(),
+    "pad_channels_last": PadChannelsLast(),
 }
 
 out = os.path.join(os.path.dirname(__file__), "..", "core", "src", "main", "resources", "dev", "graft", "model", "nn", "ops")

@@ -70,7 +70,7 @@ public final class Network extends Module {
     public NDArray features(NDArray images, boolean training) {
         boolean trains = training && !frozenBody;
         checkPointwise(images);
-        NDArray x = compute.input(images, trains);
+        NDArray x = body.block().input(compute, images, trains);
         NDArray f = body.block().apply(x, trains);
         return Ops.toFloat32(f);
     }

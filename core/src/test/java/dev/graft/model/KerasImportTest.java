@@ -69,6 +69,38 @@ class KerasImportTest {
         }
     }
 
+    /**
+     * MobileNet v1's stem is a stride-2 'same' convolution: channels-last, the NCHW batch goes into its padded buffer in
+     * one copy (no constant_pad_nd for it in libtorch's trace, in inference and in training), with the values of the contiguous
+     * path, which pads with a copy of its own.
+     */
+    @Test
+    void theStemPadsTheNchwBatchIntoChannelsLastInOneCopy(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Backbone b = Backbone.load(Architectures.get("mobilenet_v1_0.75"), Shared.path("models/keras-mobilenet_v1_0.75_224/model.json"),
+                true, null, null, s -> { });
+        try (NDManager m = Torch.newManager()) {
+            Network net = sourceNetwork(b, m);
+            NDArray x = m.randomNormal(new Shape(2, 3, 224, 224));
+            for (boolean training : new boolean[] {false, true}) {
+                net.compute().setChannelsLast(true, true);
+                java.nio.file.Path trace = dir.resolve("trace-" + training + ".json");
+                ai.djl.pytorch.jni.JniUtils.startProfile(false, false, false);
+                float[] fused = Torch.noGrad(() -> net.features(x, training).toFloatArray());
+                ai.djl.pytorch.jni.JniUtils.stopProfile(trace.toString());
+                java.util.List<String> ops = new java.util.ArrayList<>();
+                JsonNode events = new ObjectMapper().readTree(trace.toFile());
+                (events.isArray() ? events : events.path("traceEvents")).forEach(e -> ops.add(e.path("name").asText()));
+                assertTrue(ops.contains("aten::mkldnn_convolution") || ops.contains("aten::convolution"), "no convolution traced: " + ops.size() + " events");
+                // training pads the four stride-2 depthwise layers' inputs with a copy; inference writes their ReLU6 padded
+                long pads = ops.stream().filter("aten::constant_pad_nd"::equals).count();
+                assertEquals(training ? 4 : 0, pads, "training " + training + ": padded copies (the stem's would be one more)");
+                net.compute().setChannelsLast(false, false);
+                float[] plain = Torch.noGrad(() -> net.features(x, training).toFloatArray());
+                assertTrue(maxAbs(plain, fused) < 1e-4, "training " + training + ": max diff " + maxAbs(plain, fused));
+            }
+        }
+    }
+
     /** The source model whole: the body with its own classifier as the head (1000 ImageNet classes). */
     static Network sourceNetwork(Backbone b, NDManager m) {
         Network net = b.newNetwork(b.classifier().classes(), new Layers(m));

@@ -4,11 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import dev.graft.model.nn.Activation;
 import dev.graft.model.nn.BatchNorm2d;
+import dev.graft.model.nn.Compute;
 import dev.graft.model.nn.Conv2d;
 import dev.graft.model.nn.FeatureMap;
 import dev.graft.model.nn.Layers;
 import dev.graft.model.nn.Module;
 import dev.graft.model.nn.Ops;
+import dev.graft.model.nn.Precision;
 import dev.graft.onnx.OnnxGraph;
 
 import java.util.ArrayList;
@@ -47,6 +49,14 @@ public final class KerasBody extends Module implements FeatureMap {
     private final Set<Integer> reluInPlace = new HashSet<>();
     /** The last node with a spatial output that every later node depends on only through it (Grad-CAM's map); -1: none. */
     private final int mapNode;
+    /**
+     * The padded convolution that alone reads the network's input (a stride-2 'same' stem), or -1. Where it pads one
+     * row and column at the bottom and right and the input goes channels-last, it takes the NCHW batch as it is and
+     * copies it into the padded channels-last buffer in one pass ({@link #input}), instead of a copy into channels-last
+     * order, a fill and a second, padded copy (MobileNet v1 at batch 64: 7.4 -> 3.9 ms per batch).
+     */
+    private final int stemConv;
+    private final Compute compute;
 
     /** What the layer factories register while the body is built. */
     final class Builder {
@@ -169,6 +179,27 @@ public final class KerasBody extends Module implements FeatureMap {
                 }
             }
         }
+        int stem = -1;
+        for (int k = 0; k < nodes.size() && stem < 0; k++) {
+            List<String> in = nodes.get(k).inputs();
+            if (paddedConvs.containsKey(k) && in.size() == 1 && index.containsKey(in.get(0))
+                    && nodes.get(index.get(in.get(0))).inputs().isEmpty() && readers.get(in.get(0)) == 1) {
+                stem = k;
+            }
+        }
+        stemConv = stem;
+        compute = layers.compute();
+    }
+
+    /** The NCHW batch as it is where the stem convolution pads it into channels-last order itself, else as {@link Compute#input}. */
+    @Override
+    public NDArray input(Compute c, NDArray images, boolean training) {
+        return c == compute && padsStemInOneCopy(images, training) ? images : super.input(c, images, training);
+    }
+
+    private boolean padsStemInOneCopy(NDArray x, boolean training) {
+        return stemConv >= 0 && compute.channelsLast(training) && compute.precision() != Precision.BF16 && !x.hasGradient()
+                && padsBottomRightByOne(x, paddedConvs.get(stemConv));
     }
 
     private int lastFeatureMap(Map<String, long[]> shapes) {
@@ -250,6 +281,16 @@ public final class KerasBody extends Module implements FeatureMap {
         return p[0] == 0 && p[1] == 1 && p[2] == 0 && p[3] == 1;
     }
 
+    /** A padded convolution and its activation on an input already padded. */
+    private static NDArray convolve(PaddedConv pc, NDArray padded, boolean training) {
+        NDArray y = pc.conv().apply(padded, training);
+        NDArray value = pc.activation().apply(y);
+        if (value != y) {
+            y.close();
+        }
+        return value;
+    }
+
     /** Nodes {@code from} to {@code to} (exclusive); {@code input} is the image, or node {@code from - 1}'s value. */
     private NDArray run(int from, int to, NDArray input, boolean training, String result) {
         Map<String, NDArray> values = new HashMap<>();
@@ -275,16 +316,16 @@ public final class KerasBody extends Module implements FeatureMap {
             NDArray value;
             Integer reader = inPlace ? reluIntoPaddedConv.get(k) : null;
             PaddedConv next = reader == null || reader >= to ? null : paddedConvs.get(reader);
-            if (next != null && holders.getOrDefault(in.get(0), 0) <= 1 && padsBottomRightByOne(in.get(0), next)) {
+            if (from == 0 && k == stemConv && in.get(0) == input && padsStemInOneCopy(input, training)) {
+                // the input (NCHW, or already channels-last) padded into channels-last order in one copy
+                NDArray padded = Ops.PAD_CHANNELS_LAST.apply(input);
+                value = convolve(paddedConvs.get(k), padded, training);
+                padded.close();
+            } else if (next != null && holders.getOrDefault(in.get(0), 0) <= 1 && padsBottomRightByOne(in.get(0), next)) {
                 value = Ops.RELU6_PAD.apply(in.get(0));
                 prePadded.add(reader);
             } else if (prePadded.contains(k)) {
-                PaddedConv pc = paddedConvs.get(k);
-                NDArray y = pc.conv().apply(in.get(0), training);
-                value = pc.activation().apply(y);
-                if (value != y) {
-                    y.close();
-                }
+                value = convolve(paddedConvs.get(k), in.get(0), training);
             } else if (inPlace && reluInPlace.contains(k) && in.get(0) != input && holders.getOrDefault(in.get(0), 0) == 1) {
                 value = Ops.RELU6_INPLACE.apply(in.get(0));
             } else {

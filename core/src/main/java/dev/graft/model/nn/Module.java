@@ -25,6 +25,15 @@ public abstract class Module extends AbstractBlock {
     /** The layer's computation on one input; {@code training} selects batch statistics, dropout and drop-path. */
     public abstract NDArray apply(NDArray x, boolean training);
 
+    /**
+     * A network's NCHW input batch as this block, the network's body, takes it in {@link #apply}: by default in
+     * {@code compute}'s memory order and type ({@link Compute#input(NDArray, boolean)}). A body may take it as it is
+     * and lay it out itself, where it can do that in fewer passes.
+     */
+    public NDArray input(Compute compute, NDArray images, boolean training) {
+        return compute.input(images, training);
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         return new NDList(apply(inputs.singletonOrThrow(), training));

@@ -18,7 +18,8 @@ import java.util.Locale;
  * libtorch operators that DJL 0.36 does not expose, each one op with a one-pass backward: ReLU6 (hardtanh),
  * Hardswish, Hardsigmoid, SiLU, ReLU in place, and autograd-keeping casts to and from bfloat16. Composed from DJL's own operators
  * their backward makes several passes over each activation (MobileNet v1 trained 35% slower with ReLU6 as clip).
- * For inference, ReLU6 in place and ReLU6 fused with TensorFlow's 'same' padding (see {@link #RELU6_PAD}).
+ * For inference, ReLU6 in place and ReLU6 fused with TensorFlow's 'same' padding (see {@link #RELU6_PAD}); for a
+ * network's input, its channels-last copy fused with that padding ({@link #PAD_CHANNELS_LAST}).
  * Each comes from a tiny TorchScript module in {@code ops/} that {@code tools/make_ops.py} writes.
  */
 public enum Ops {
@@ -29,7 +30,12 @@ public enum Ops {
      */
     RELU_INPLACE,
     /** Inference only (no autograd): ReLU6 in place; ReLU6 into a buffer padded by one zero row and column (bottom, right). */
-    RELU6_INPLACE, RELU6_PAD;
+    RELU6_INPLACE, RELU6_PAD,
+    /**
+     * Not differentiated (for a network's input): the values padded by one zero row and column at the bottom and right,
+     * in channels-last order, in one copy from any memory order.
+     */
+    PAD_CHANNELS_LAST;
 
     private final PtSymbolBlock module = load(name().toLowerCase(Locale.ROOT));
 
