@@ -44,24 +44,26 @@ class Relu6InPlace(torch.nn.Module):
         return torch.nn.functional.hardtanh_(x, 0.0, 6.0)
 
 
+def padded_bottom_right(x: torch.Tensor) -> torch.Tensor:
+    """An empty channels-last buffer one row and column larger than x, that row and column zero."""
+    n, c, h, w = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+    y = torch.empty([n, c, h + 1, w + 1], dtype=x.dtype, device=x.device, memory_format=torch.channels_last)
+    y[:, :, h, :].zero_()
+    y[:, :, :h, w].zero_()
+    return y
+
+
 class Relu6PadBottomRight(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
-        y = torch.empty([n, c, h + 1, w + 1], dtype=x.dtype, device=x.device, memory_format=torch.channels_last)
-        y[:, :, h, :].zero_()
-        y[:, :, :h, w].zero_()
-        inner = y[:, :, :h, :w]
-        torch.clamp(x, 0.0, 6.0, out=inner)
+        y = padded_bottom_right(x)
+        torch.clamp(x, 0.0, 6.0, out=y[:, :, :x.shape[2], :x.shape[3]])
         return y
 
 
 class PadChannelsLast(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
-        y = torch.empty([n, c, h + 1, w + 1], dtype=x.dtype, device=x.device, memory_format=torch.channels_last)
-        y[:, :, h, :].zero_()
-        y[:, :, :h, w].zero_()
-        y[:, :, :h, :w].copy_(x)
+        y = padded_bottom_right(x)
+        y[:, :, :x.shape[2], :x.shape[3]].copy_(x)
         return y
 
 
