@@ -57,7 +57,7 @@ public final class GradCam {
         synchronized (net) {
             try (NDManager m = net.manager().newSubManager()) {
                 NDArray x = Torch.floats(m, nchw, 0, new Shape(n, 3, size, size));
-                NDArray map = Torch.noGrad(() -> Ops.toFloat32(body.featureMap(net.compute().input(x), false)));
+                NDArray map = Torch.noGrad(() -> Ops.toFloat32(body.featureMap(net.bodyLayers().input(net.compute(), x, false), false)));
                 map.setRequiresGradient(true);
                 int classes = net.numClasses();
                 int[] target = new int[n];

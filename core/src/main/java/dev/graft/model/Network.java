@@ -92,7 +92,7 @@ public final class Network extends Module {
             try (NDManager m = images.getManager().newSubManager()) {
                 NDArray one = images.get("0:1");
                 one.attach(m);
-                body.block().apply(compute.input(one, false), false);
+                body.block().apply(body.block().input(compute, one, false), false);
             }
         }));
         pointwiseChecked.add(size);
